@@ -72,12 +72,17 @@ RULES: dict[str, Rule] = {
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One violation: which rule, where (event id, 1-based line) and what was expected."""
+    """One violation: which rule, where (event id, 1-based line) and what was expected.
+
+    ``entity`` names what it is about (``"SIM 12"``, ``"endpoint 7"``) for per-entity reports
+    such as JUnit; ``None`` lets the report derive it from the event, or file it under the log.
+    """
 
     rule: str
     event_id: int | None
     line: int | None
     message: str
+    entity: str | None = None
 
     @property
     def level(self) -> Level:
