@@ -1,0 +1,75 @@
+"""What replay reads out of the platform's human texts, and how its messages name states.
+
+The platform's descriptions repeat the states and ids of an event (spec §3): these precompiled
+patterns pull them out so replay can compare them with the envelope. Labels come from
+``lifecycle.codes``; nothing here restates the transition table.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lifecycle.codes import (
+    ENDPOINT_STATUS_LABELS,
+    EVENT_TYPE_DESCRIPTIONS,
+    SIM_STATUS_LABELS,
+    EndpointStatus,
+    SimStatus,
+)
+
+SIM_STATUS_CHANGE = re.compile(r"Status of SIM changed from '([^']*)' to '([^']*)'\Z")
+ENDPOINT_STATUS_CHANGE = re.compile(r"Status of Endpoint (\d+) changed to (\w+)\Z")
+SIM_DELETED = re.compile(r"SIM (\d+) \((\d+)\) has been deleted by (.*)\Z", re.DOTALL)
+SIM_RELEASED = re.compile(r"SIM (\d+) released from endpoint (\d+)\Z")
+SIM_ASSIGNED = re.compile(r"SIM (\d+) assigned to endpoint (\d+)\Z")
+BATCH_REGISTERED = re.compile(r"Batch of (\d+) SIM\(s\) registered\.\Z")
+MIGRATED_FROM = re.compile(r"SIM\(s\) migrated from workspace (\d+) to workspace (\d+) by user ")
+MIGRATED_TO = re.compile(r"SIM\(s\) migrated to workspace (\d+) by user ")
+
+SIM_STATUS_BY_LABEL: dict[str, int] = {label: int(s) for s, label in SIM_STATUS_LABELS.items()}
+SIM_STATUS_BY_UPPER: dict[str, int] = {s.upper: int(s) for s in SimStatus}
+ENDPOINT_STATUS_BY_LABEL: dict[str, int] = {
+    label: int(s) for s, label in ENDPOINT_STATUS_LABELS.items()
+}
+
+
+def _labels(mask: int, names: dict[int, str]) -> str:
+    found = [names[s] for s in sorted(names) if mask >> s & 1]
+    if not found:
+        return "nothing"
+    if len(found) == 1:
+        return found[0]
+    return ", ".join(found[:-1]) + " or " + found[-1]
+
+
+_SIM_NAMES = {int(s): label for s, label in SIM_STATUS_LABELS.items()}
+_ENDPOINT_NAMES = {int(s): label for s, label in ENDPOINT_STATUS_LABELS.items()}
+
+
+def sim_states(mask: int) -> str:
+    """``'Activated or Suspended'`` for a mask of SIM states."""
+    return _labels(mask, _SIM_NAMES)
+
+
+def endpoint_states(mask: int) -> str:
+    return _labels(mask, _ENDPOINT_NAMES)
+
+
+def sim_label(status: int) -> str:
+    return SIM_STATUS_LABELS[SimStatus(status)]
+
+
+def endpoint_label(status: int) -> str:
+    return ENDPOINT_STATUS_LABELS[EndpointStatus(status)]
+
+
+def type_name(event_type: int) -> str:
+    """``"'SIM activation' (8)"``: how messages name an event type."""
+    return f"'{EVENT_TYPE_DESCRIPTIONS.get(event_type, '?')}' ({event_type})"
+
+
+def where(event_id: int | None, line: int | None) -> str:
+    """``'event 123 at line 4'``, for messages that point back at an earlier event."""
+    if line is None:
+        return f"event {event_id}"
+    return f"event {event_id} at line {line}"
