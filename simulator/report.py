@@ -1,0 +1,282 @@
+"""The result of a validation and its renderings: text for people, JSON for tools, JUnit for CI.
+
+The JSON shape is a public interface (spec §7): ``{"events": int, "violations": [{"rule",
+"severity", "event_id", "line", "message"}, ...], ...}``; keys may be added, never removed.
+Rule codes, severities and summaries come from ``lifecycle.rules.RULES``.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+import orjson
+
+from lifecycle.rules import RULES, Finding, Level
+
+LOG_ENTITY = "log"  # where findings about no SIM or endpoint go (malformed lines, time order)
+
+
+def entity_of(event: Any) -> str | None:
+    """What an event is about, for grouping its findings: ``"SIM 12"``, ``"endpoint 7"``, ...
+
+    Endpoint status changes (42, 43) are about the endpoint; other events about their SIM if
+    they name one; migrations and registrations about themselves.
+    """
+    if not isinstance(event, dict):
+        return None
+    kind = event.get("event_type")
+    tid = kind.get("id") if isinstance(kind, dict) else kind
+    sim, endpoint = _ident(event.get("sim")), _ident(event.get("endpoint"))
+    if tid in (42, 43) and endpoint is not None:
+        return f"endpoint {endpoint}"
+    if sim is not None:
+        return f"SIM {sim}"
+    if endpoint is not None:
+        return f"endpoint {endpoint}"
+    detail = event.get("detail")
+    if tid == 69 and type(event.get("id")) is int:
+        return f"migration {event['id']}"
+    if tid == 48 and isinstance(detail, dict):
+        batch = _ident(detail.get("sim_batch"))
+        if batch is not None:
+            return f"SIM batch {batch}"
+    return None
+
+
+def _ident(obj: Any) -> int | None:
+    if isinstance(obj, dict):
+        ident = obj.get("id")
+        if type(ident) is int:
+            return ident
+    return None
+
+
+@dataclass(slots=True)
+class Report:
+    """What a validation found. ``conformant`` honours ``strict`` (warnings count as failures)."""
+
+    events: int
+    findings: list[Finding]
+    counts_by_type: Counter[int] = field(default_factory=Counter)
+    strict: bool = False
+    source: str | None = None  # the file name, "<stdin>", or None for events given in memory
+    order: str = "given"  # ascending, descending, sorted (time-order), or given (API input)
+    sims: tuple[int, ...] = ()  # every SIM and endpoint replay met (JUnit lists them all)
+    endpoints: tuple[int, ...] = ()
+
+    @property
+    def counts_by_rule(self) -> Counter[str]:
+        return Counter(f.rule for f in self.findings)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if RULES[f.rule].level is Level.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return len(self.findings) - self.errors
+
+    @property
+    def conformant(self) -> bool:
+        return self.is_conformant()
+
+    def is_conformant(self, strict: bool | None = None) -> bool:
+        """No errors (and, when strict, no warnings); ``strict=None`` uses the report's own."""
+        strict = self.strict if strict is None else strict
+        return not self.findings if strict else self.errors == 0
+
+    def failures(self) -> list[Finding]:
+        """The findings that make the log non-conformant under the report's strictness."""
+        if self.strict:
+            return list(self.findings)
+        return [f for f in self.findings if f.level is Level.ERROR]
+
+    def to_dict(self) -> dict[str, Any]:
+        by_rule = self.counts_by_rule
+        return {
+            "source": self.source,
+            "events": self.events,
+            "order": self.order,
+            "conformant": self.conformant,
+            "strict": self.strict,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "violations": [
+                {
+                    "rule": f.rule,
+                    "severity": str(f.level),
+                    "event_id": f.event_id,
+                    "line": f.line,
+                    "message": f.message,
+                    "entity": f.entity,
+                }
+                for f in self.findings
+            ],
+            "counts_by_rule": {code: by_rule[code] for code in RULES if by_rule[code]},
+            "counts_by_event_type": {
+                str(tid): n for tid, n in sorted(self.counts_by_type.items())
+            },
+        }
+
+    def to_json(self, *, indent: bool = True) -> str:
+        option = orjson.OPT_INDENT_2 if indent else 0
+        return orjson.dumps(self.to_dict(), option=option).decode() + "\n"
+
+
+# --------------------------------------------------------------------------- text
+
+# Log content reaches messages: keep control characters (terminal escapes) out of the output.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _clean(text: str) -> str:
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _where(f: Finding) -> str:
+    parts = []
+    if f.line is not None:
+        parts.append(f"line {f.line}")
+    if f.event_id is not None:
+        parts.append(f"event {f.event_id}")
+    if f.entity is not None:
+        parts.append(f.entity)
+    return ", ".join(parts) or "log"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def render_text(report: Report, *, color: bool = False) -> str:
+    """Findings grouped by rule (catalogue order), a count per rule, and the verdict."""
+
+    def style(text: str, **how: Any) -> str:
+        return click.style(text, **how) if color else text
+
+    out: list[str] = []
+    head = report.source or "events"
+    order = "" if report.order == "given" else f", {report.order}"
+    out.append(style(f"{_clean(head)}: {_plural(report.events, 'event')}{order}", bold=True))
+    groups: dict[str, list[Finding]] = {}
+    for f in report.findings:
+        groups.setdefault(f.rule, []).append(f)
+    ranked = sorted(groups, key=lambda code: list(RULES).index(code) if code in RULES else 999)
+    for code in ranked:
+        rule = RULES[code]
+        fg = "red" if rule.level is Level.ERROR else "yellow"
+        out.append("")
+        out.append(style(f"{rule.level} {code}", fg=fg, bold=True)
+                   + f" ({len(groups[code]):,}): {rule.summary}")
+        out.extend(f"  {_where(f)}: {_clean(f.message)}" for f in groups[code])
+    if ranked:
+        out.append("")
+        width = max(len(code) for code in ranked)
+        out.append(style("summary", bold=True))
+        for code in ranked:
+            out.append(f"  {code:<{width}}  {RULES[code].level:<7}  {len(groups[code]):>9,}")
+    verdict = "CONFORMANT" if report.conformant else "NOT CONFORMANT"
+    if report.strict:
+        verdict += " (strict)"
+    counts = f"{_plural(report.errors, 'error')}, {_plural(report.warnings, 'warning')}"
+    out.append("")
+    out.append(style(verdict, fg="green" if report.conformant else "red", bold=True)
+               + f": {counts} in {_plural(report.events, 'event')}")
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def render_json(report: Report, *, color: bool = False) -> str:
+    return report.to_json()
+
+
+# --------------------------------------------------------------------------- JUnit
+
+# Characters XML 1.0 cannot hold at all, even escaped.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml(text: str) -> str:
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _entity_key(name: str) -> tuple[int, str, int]:
+    if name == LOG_ENTITY:
+        return (0, "", 0)
+    kind, _, ident = name.rpartition(" ")
+    rank = {"SIM": 1, "endpoint": 2}.get(kind, 3)
+    return (rank, kind, int(ident)) if ident.isdigit() else (rank, name, 0)
+
+
+def render_junit(report: Report, *, color: bool = False) -> str:
+    """One testcase per entity (every SIM and endpoint met, plus ``log``); a failure per error.
+
+    Warnings go to the testcase's ``system-out``; with ``strict`` they are failures too, so the
+    XML agrees with the exit code.
+    """
+    cases: dict[str, list[Finding]] = {LOG_ENTITY: []}
+    for sim in report.sims:
+        cases.setdefault(f"SIM {sim}", [])
+    for endpoint in report.endpoints:
+        cases.setdefault(f"endpoint {endpoint}", [])
+    for f in report.findings:
+        cases.setdefault(f.entity or LOG_ENTITY, []).append(f)
+    failing = set(map(id, report.failures()))
+    suite_name = _xml(report.source or "events")
+    root = ET.Element("testsuites", name="simlife validate")
+    suite = ET.SubElement(root, "testsuite", name=suite_name)
+    ET.SubElement(ET.SubElement(suite, "properties"), "property", name="events",
+                  value=str(report.events))
+    total_failures = 0
+    for name in sorted(cases, key=_entity_key):
+        case = ET.SubElement(suite, "testcase", classname="simlife.validate", name=_xml(name))
+        notes = []
+        for f in cases[name]:
+            text = _xml(f"{_where(f)}: {f.message}")
+            if id(f) in failing:
+                total_failures += 1
+                failure = ET.SubElement(case, "failure", type=f.rule, message=_xml(f.message))
+                failure.text = f"{f.level} {f.rule} {text}"
+            else:
+                notes.append(f"{f.level} {f.rule} {text}")
+        if notes:
+            ET.SubElement(case, "system-out").text = "\n".join(notes)
+    counts = {"tests": str(len(cases)), "failures": str(total_failures), "errors": "0",
+              "skipped": "0"}
+    root.attrib.update(counts)
+    suite.attrib.update(counts)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+RENDERERS: dict[str, Callable[..., str]] = {
+    "text": render_text,
+    "json": render_json,
+    "junit": render_junit,
+}
+
+
+def render(report: Report, fmt: str, *, color: bool = False) -> str:
+    """``report`` as ``fmt`` (a key of ``RENDERERS``); colour applies to text only."""
+    return RENDERERS[fmt](report, color=color)
+
+
+def with_entities(findings: Iterable[Finding], event: Any) -> list[Finding]:
+    """``findings`` with the entity of ``event`` filled in where replay left it out."""
+    name: str | None = None
+    out = []
+    for f in findings:
+        if f.entity is None:
+            name = name or entity_of(event)
+            if name is not None:
+                f = Finding(f.rule, f.event_id, f.line, f.message, name)
+        out.append(f)
+    return out
