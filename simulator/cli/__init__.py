@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "demo": "simulator.cli.demo:demo",
     "diagram": "simulator.cli.model:diagram",
     "schema": "simulator.cli.model:schema",
+    "validate": "simulator.cli.validate:validate",
 }
 
 

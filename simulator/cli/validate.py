@@ -1,0 +1,125 @@
+"""``simlife validate``: check a recorded event log against the lifecycle (spec §6, §7)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import click
+
+from lifecycle.rules import RULES, Level
+from simulator.errors import EXIT_NONCONFORMANT, EXIT_OK
+from simulator.logio import atomic_write
+from simulator.report import RENDERERS, render
+from simulator.validate import validate_path
+
+
+def _help() -> str:
+    width = max(map(len, RULES))
+    rules = "\n".join(
+        f"  {code:<{width}}  {'' if rule.level is Level.ERROR else '(warning) '}{rule.summary}"
+        for code, rule in RULES.items()
+    )
+    return f"""Validate a recorded event log against the SIM and endpoint lifecycle.
+
+FILE is JSON Lines (one event per line) or one JSON array, either of them possibly gzipped;
+"-" reads standard input. Logs in ascending or descending (newest first, as the API pages
+them) time order are detected and replayed oldest first; a log in neither order is sorted and
+gets a time-order warning. A log may start mid-life: replay tracks the states each SIM and
+endpoint may be in and reports only events that no possible state allows.
+
+\b
+Formats (--format):
+  text   findings grouped by rule, a count per rule, the verdict (default)
+  json   one object: "events", "violations" [{{"rule", "severity", "event_id",
+         "line", "message", "entity"}}], "conformant", "errors", "warnings",
+         "counts_by_rule", "counts_by_event_type", "order", "source", "strict"
+  junit  JUnit XML: a testcase per SIM and endpoint (and "log"), a failure per
+         error (per warning too with --strict), warnings in system-out
+
+\b
+Exit codes:
+  0  conformant: no errors (with --strict, no warnings either)
+  1  not conformant
+  2  usage error or unreadable input (missing file, directory, binary data)
+
+\b
+Rule codes (errors unless marked):
+{rules}
+"""
+
+
+def _ranges(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[tuple[int, int], ...]:
+    """``FIRST-LAST`` ICCIDs (19 or 20 digits; compared on the first 19) as integer ranges."""
+    out = []
+    for value in values:
+        first, _, last = value.partition("-")
+        last = last or first
+        if not all(p.isdigit() and len(p) in (19, 20) for p in (first, last)):
+            raise click.BadParameter(
+                f"{value!r}: expected FIRST-LAST, two ICCIDs of 19 or 20 digits", ctx, param)
+        lo, hi = int(first[:19]), int(last[:19])
+        if lo > hi:
+            raise click.BadParameter(f"{value!r}: FIRST is after LAST", ctx, param)
+        out.append((lo, hi))
+    return tuple(out)
+
+
+class _Progress:
+    """A count on a terminal's stderr once a run has taken more than a second."""
+
+    def __init__(self) -> None:
+        self._start = time.monotonic()
+        self._shown = False
+
+    def __call__(self, events: int) -> None:
+        if time.monotonic() - self._start >= 1.0:
+            click.echo(f"\rsimlife: validated {events:,} events", err=True, nl=False)
+            self._shown = True
+
+    def clear(self) -> None:
+        if self._shown:
+            click.echo("\r\x1b[K", err=True, nl=False)
+
+
+@click.command(help=_help(), short_help="Validate a recorded event log (exit 0, 1 or 2).")
+@click.argument("file", metavar="FILE|-")
+@click.option("--format", "fmt", type=click.Choice(list(RENDERERS)), default="text",
+              show_default=True, help="Report format (see above).")
+@click.option("--strict", is_flag=True, help="Warnings make the log non-conformant too.")
+@click.option("--complete-history", is_flag=True,
+              help="Every SIM must first appear through a registration (48) or the target half "
+                   "of a migration (69).")
+@click.option("--assume-registered", "assumed", multiple=True, metavar="FIRST-LAST",
+              callback=_ranges,
+              help="With --complete-history: SIMs whose ICCID is in FIRST..LAST count as "
+                   "registered elsewhere. Repeatable.")
+@click.option("-o", "--output", default="-", metavar="FILE",
+              help="Write the report to FILE (atomically) instead of standard output.")
+@click.pass_context
+def validate(ctx: click.Context, file: str, fmt: str, strict: bool, complete_history: bool,
+             assumed: tuple[tuple[int, int], ...], output: str) -> None:
+    progress = _Progress() if sys.stderr is not None and sys.stderr.isatty() else None
+    try:
+        report = validate_path(file, strict=strict, complete_history=complete_history,
+                               assume_registered=assumed, progress=progress)
+    finally:
+        if progress is not None:
+            progress.clear()
+    to_stdout = output == "-"
+    color = (to_stdout and fmt == "text" and "NO_COLOR" not in os.environ
+             and sys.stdout is not None and sys.stdout.isatty())
+    content = render(report, fmt, color=color)
+    if to_stdout:
+        try:
+            click.echo(content, nl=False, color=color)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `simlife validate big.log | head`: not an error of ours
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    else:
+        with atomic_write(output, "w") as f:
+            f.write(content)
+    ctx.exit(EXIT_OK if report.conformant else EXIT_NONCONFORMANT)
