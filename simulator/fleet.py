@@ -1,0 +1,331 @@
+"""Realistic synthetic fleets: a behaviour policy driving the simulated platform.
+
+A discrete-event loop: a heap of next actions keyed by ``(time, sequence)`` (registrations of
+batches, then each SIM's next step), so output comes out in ascending time and memory grows with
+the number of entities, never with the length of the log. Each SIM's next step is drawn from its
+current state on the platform (what a person, an application or the device would do next);
+the platform turns it into events or refuses it, and only the platform knows the rules.
+
+Randomness comes from one ``random.Random`` per purpose, seeded from the run seed: the same
+arguments give the same events, byte for byte, on any machine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import random
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, BinaryIO
+
+import orjson
+
+from lifecycle.codes import EndpointStatus, SimStatus
+from simulator.platform import DEFAULT_START, Platform, Refused, Settings, SimRecord
+
+_HOUR = 3_600_000
+_DAY = 24 * _HOUR
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_ISSUED, _ACTIVATED, _SUSPENDED, _DELETED, _FT = (
+    SimStatus.ISSUED, SimStatus.ACTIVATED, SimStatus.SUSPENDED, SimStatus.DELETED,
+    SimStatus.FACTORY_TEST,
+)
+_ENABLED, _DISABLED = EndpointStatus.ENABLED, EndpointStatus.DISABLED
+
+# Heap entry kinds.
+_REGISTER, _ACT = 0, 1
+
+
+def _batch_sizes(total: int, rng: random.Random) -> list[int]:
+    """Registration batch sizes from 1 to a few hundred, summing to ``total``."""
+    sizes: list[int] = []
+    left = total
+    while left:
+        roll = rng.random()
+        if roll < 0.45:
+            size = 1
+        elif roll < 0.75:
+            size = rng.randint(2, 10)
+        elif roll < 0.92:
+            size = rng.randint(11, 50)
+        elif roll < 0.99:
+            size = rng.randint(51, 150)
+        else:
+            size = rng.randint(151, 400)
+        size = min(size, left)
+        sizes.append(size)
+        left -= size
+    return sizes
+
+
+class _Fleet:
+    """The policy: what happens next to a SIM, given its state on the platform."""
+
+    def __init__(self, platform: Platform, rng: random.Random, workspaces: list[int]) -> None:
+        self.p = platform
+        self.rng = rng
+        self.random = rng.random
+        self.workspaces = workspaces
+
+    def act(self, rec: SimRecord) -> int | None:
+        """Do the SIM's next thing; return the mean delay (ms) until its next, or None: done."""
+        status = rec.status
+        if status == _DELETED:
+            return None
+        p = self.p
+        r = self.random()
+        p.set_actor(None if self.random() < 0.3 else int(self.random() * 3))
+        try:
+            if status == _ACTIVATED:
+                return self._activated(rec, r)
+            if status == _FT:
+                return self._factory_test(rec, r)
+            if status == _SUSPENDED:
+                return self._suspended(rec, r)
+            return self._issued(rec, r)
+        except Refused:  # the policy asked for something the platform refuses: try later
+            return 2 * _DAY
+
+    def _new_endpoint(self, rec: SimRecord, with_sim: bool) -> int:
+        status = _DISABLED if self.random() < 0.08 else _ENABLED
+        if with_sim:
+            return self.p.create_endpoint(workspace=rec.workspace, sim=rec.id, status=status)
+        ep = self.p.create_endpoint(workspace=rec.workspace, status=status)
+        self.p.assign(ep, rec.id)
+        return ep
+
+    def _issued(self, rec: SimRecord, r: float) -> int | None:
+        p = self.p
+        if rec.endpoint is not None:
+            p.set_status(rec.id, _ACTIVATED if r < 0.8 else _FT)
+            return 3 * _DAY
+        if r < 0.45:
+            self._new_endpoint(rec, True)
+            return 2 * _DAY
+        if r < 0.65:
+            p.set_status(rec.id, _FT)
+            return 6 * _HOUR
+        if r < 0.80:
+            self._new_endpoint(rec, False)
+            return 12 * _HOUR
+        if r < 0.96:
+            return 6 * _DAY  # stock on the shelf
+        p.delete_sim(rec.id)
+        return None
+
+    def _factory_test(self, rec: SimRecord, r: float) -> int | None:
+        p = self.p
+        if rec.endpoint is None:
+            if r < 0.9:
+                self._new_endpoint(rec, True)
+            else:
+                p.set_status(rec.id, _ACTIVATED)
+            return 8 * _HOUR
+        if r < 0.35:
+            p.send_sms(rec.id, 1 + int(self.random() * 4))
+        elif r < 0.70:
+            p.use_data(rec.id, 8 * 1024 + int(self.random() * 38 * 1024))
+        elif r < 0.80:
+            ep = p.endpoints[rec.endpoint]
+            p.set_endpoint_status(ep.id, _DISABLED if ep.status == _ENABLED else _ENABLED)
+        elif r < 0.88:
+            p.reset_connectivity(rec.endpoint)
+        elif r < 0.95:
+            p.set_status(rec.id, _ACTIVATED)
+        else:
+            p.delete_endpoint(rec.endpoint)
+        return 8 * _HOUR
+
+    def _activated(self, rec: SimRecord, r: float) -> int | None:
+        p = self.p
+        if rec.endpoint is None:
+            if r < 0.6:
+                self._new_endpoint(rec, self.random() < 0.5)
+            elif r < 0.97:
+                p.set_status(rec.id, _SUSPENDED)
+            else:
+                self._migrate(rec)
+            return 3 * _DAY
+        ep = p.endpoints[rec.endpoint]
+        if ep.status == _DISABLED and r < 0.6:
+            p.set_endpoint_status(ep.id, _ENABLED)
+        elif r < 0.08:
+            p.set_status(rec.id, _SUSPENDED)
+        elif r < 0.14:
+            p.reset_connectivity(ep.id)
+        elif r < 0.19:
+            p.set_endpoint_status(ep.id, _DISABLED if ep.status == _ENABLED else _ENABLED)
+        elif r < 0.23:
+            self._swap_device(rec)
+        elif r < 0.26:
+            p.delete_endpoint(ep.id)
+        elif r < 0.275:
+            self._migrate(rec)
+        elif p.settings.network_events and r < 0.6:
+            p.use_data(rec.id, int(self.random() * 2_000_000))
+        return 4 * _DAY
+
+    def _suspended(self, rec: SimRecord, r: float) -> int | None:
+        p = self.p
+        if rec.endpoint is not None:
+            if r < 0.6:
+                p.set_status(rec.id, _ACTIVATED)
+            elif r < 0.7:
+                p.delete_endpoint(rec.endpoint)
+            elif r < 0.78:
+                p.release(rec.endpoint)
+            elif r < 0.82:
+                self._migrate(rec)
+            return 4 * _DAY
+        if r < 0.2:
+            p.delete_sim(rec.id)
+            return None
+        if r < 0.6:
+            self._new_endpoint(rec, self.random() < 0.5)
+        elif r < 0.95:
+            p.set_status(rec.id, _ACTIVATED)
+        else:
+            self._migrate(rec)
+        return 3 * _DAY
+
+    def _swap_device(self, rec: SimRecord) -> None:
+        """The device broke: release the SIM, put it in a new device."""
+        assert rec.endpoint is not None
+        old = rec.endpoint
+        self.p.release(old)
+        self._new_endpoint(rec, False)
+        if self.random() < 0.5:
+            self.p.delete_endpoint(old)
+
+    def _migrate(self, rec: SimRecord) -> None:
+        """Move the SIM and a few neighbours (ids are consecutive within a batch)."""
+        if len(self.workspaces) < 2:
+            return
+        sims = self.p.sims
+        group = [rec.id]
+        want = int(self.random() * 6)
+        for other in range(rec.id + 1, rec.id + 12):
+            if len(group) > want:
+                break
+            mate = sims.get(other)
+            if mate is not None and mate.workspace == rec.workspace and mate.status != _DELETED:
+                group.append(other)
+        targets = [w for w in self.workspaces if w != rec.workspace]
+        target = targets[int(self.random() * len(targets))]
+        held = any(sims[s].endpoint is not None for s in group)
+        self.p.migrate(group, target_workspace=target,
+                       auto_detach_devices=held or self.random() < 0.5)
+
+
+def generate(
+    *,
+    sims: int,
+    seed: int,
+    start: datetime | None = None,
+    days: int = 30,
+    workspaces: int = 2,
+    network_events: bool = False,
+    settings: Settings | None = None,
+) -> Iterator[dict[str, Any]]:
+    """A synthetic log of ``sims`` SIMs over ``days`` days: canonical event dicts, ascending.
+
+    Same arguments, same events. Without ``settings`` the platform activates SIMs on assignment
+    (so the log shows the 8-then-51 pattern of endpoints created with a SIM). The events are
+    shared-structure dicts: read them, do not change them.
+    """
+    if sims < 1:
+        raise ValueError(f"sims must be at least 1, not {sims}")
+    if days < 1:
+        raise ValueError(f"days must be at least 1, not {days}")
+    if workspaces < 1:
+        raise ValueError(f"workspaces must be at least 1, not {workspaces}")
+    if settings is None:
+        settings = Settings(activate_on_assign=True, network_events=network_events)
+    elif network_events and not settings.network_events:
+        settings = dataclasses.replace(settings, network_events=True)
+    start = DEFAULT_START if start is None else start
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+    return _run(sims, seed, start, days, workspaces, settings)
+
+
+def _run(
+    sims: int, seed: int, start: datetime, days: int, workspaces: int, settings: Settings
+) -> Iterator[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    platform = Platform(seed=seed, settings=settings, start=start, sink=out.append)
+    rng = random.Random(seed * 1_000_003 + 53)
+    ws = [platform.add_workspace() for _ in range(workspaces)]
+    fleet = _Fleet(platform, rng, ws)
+    begin = (start - _EPOCH) // timedelta(milliseconds=1)
+    end = begin + days * _DAY
+    span = max(1, int((end - begin) * 0.7))
+
+    heap: list[tuple[int, int, int, int]] = []
+    sizes = _batch_sizes(sims, rng)
+    for i in range(len(sizes)):
+        at = begin if i == 0 else begin + int(rng.random() * span)
+        heap.append((at, i, _REGISTER, i))
+    heapq.heapify(heap)
+    seq = len(sizes)
+    expo = rng.expovariate
+    records = platform.sims  # a live read-only view
+    push, pop = heapq.heappush, heapq.heappop
+
+    while heap:
+        at, _, kind, subject = pop(heap)
+        platform.advance_to(at)
+        if kind == _REGISTER:
+            roll = rng.random()
+            status = _ISSUED if roll < 0.75 else _ACTIVATED if roll < 0.87 else _FT
+            weights = 0.6 if len(ws) > 1 else 1.0
+            home = ws[0] if rng.random() < weights else ws[1 + int(rng.random() * (len(ws) - 1))]
+            platform.set_actor(None if rng.random() < 0.3 else 0)
+            for sim in platform.register(sizes[subject], workspace=home, status=status):
+                nxt = platform.now_ms + int(expo(1 / (18 * _HOUR)))
+                if nxt < end:
+                    push(heap, (nxt, seq, _ACT, sim))
+                    seq += 1
+        else:
+            mean = fleet.act(records[subject])
+            if mean is not None:
+                nxt = at + 60_000 + int(expo(1.0 / mean))
+                if nxt < end:
+                    push(heap, (nxt, seq, _ACT, subject))
+                    seq += 1
+        if out:
+            yield from out
+            out.clear()
+    platform.advance_to(end)
+    yield from out
+
+
+def write_jsonl(
+    events: Iterable[dict[str, Any]],
+    out: BinaryIO,
+    progress: Callable[[int, str], None] | None = None,
+    chunk: int = 2048,
+) -> int:
+    """Write canonical JSON Lines; returns the number of events.
+
+    The generator builds every dict in the platform's key order, so ``orjson.dumps`` gives the
+    bytes of ``lifecycle.events.dumps`` without its reordering pass (a test holds them equal).
+    ``progress(count, timestamp)`` is called once per chunk.
+    """
+    dump = orjson.dumps
+    newline = orjson.OPT_APPEND_NEWLINE
+    buffer: list[bytes] = []
+    count = 0
+    for event in events:
+        buffer.append(dump(event, option=newline))
+        if len(buffer) >= chunk:
+            out.write(b"".join(buffer))
+            count += len(buffer)
+            buffer.clear()
+            if progress is not None:
+                progress(count, event["timestamp"])
+    out.write(b"".join(buffer))
+    count += len(buffer)
+    return count
