@@ -19,6 +19,7 @@ from simulator.errors import EXIT_USAGE, InputError
 COMMANDS: dict[str, str] = {
     "demo": "simulator.cli.demo:demo",
     "diagram": "simulator.cli.model:diagram",
+    "generate": "simulator.cli.generate:generate",
     "scenario": "simulator.cli.scenario:scenario",
     "schema": "simulator.cli.model:schema",
     "validate": "simulator.cli.validate:validate",
