@@ -311,8 +311,9 @@ def _indent(lines: Sequence[str], prefix: str = "  ") -> str:
 def expected_by_step(expected: Sequence[int], runs: Sequence[StepRun]) -> list[list[int]]:
     """Share the expected sequence out over the steps, by aligning it with what they emitted.
 
-    Expected types that match (or replace) an emitted one belong to that event's step; expected
-    types with no counterpart belong to the step of the emitted event just before them.
+    Expected types that match (or replace) an emitted one belong to that event's step. One with
+    no counterpart could belong to any step between the emitted events around it: the first of
+    those whose own ``emits`` names it, else the step of the event just before it.
     """
     owner_of_event = [i for i, run in enumerate(runs) for _ in run.types]
     actual = [t for run in runs for t in run.types]
@@ -320,18 +321,23 @@ def expected_by_step(expected: Sequence[int], runs: Sequence[StepRun]) -> list[l
     if not runs:
         return shares
 
-    def owner(j: int) -> int:
-        if j < 0:
-            return 0
-        return owner_of_event[j] if j < len(owner_of_event) else len(runs) - 1
+    def place(value: int, after: int) -> int:
+        """The step of a missing ``value`` that would sit after emitted event ``after``."""
+        lo = owner_of_event[after] if after >= 0 else 0
+        hi = owner_of_event[after + 1] if after + 1 < len(actual) else len(runs) - 1
+        for i in range(lo, hi + 1):
+            emits = runs[i].step.emits
+            if emits is not None and value in emits:
+                return i
+        return lo
 
     matcher = SequenceMatcher(None, list(expected), actual, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         for k, value in enumerate(expected[i1:i2]):
             if tag in ("equal", "replace") and j1 + k < j2:
-                shares[owner(j1 + k)].append(value)
+                shares[owner_of_event[j1 + k]].append(value)
             else:
-                shares[owner(j2 - 1 if tag == "replace" else j1 - 1)].append(value)
+                shares[place(value, j2 - 1 if tag == "replace" else j1 - 1)].append(value)
     return shares
 
 

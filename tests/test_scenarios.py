@@ -14,7 +14,7 @@ from lifecycle.codes import LIFECYCLE_TYPES
 from lifecycle.rules import Finding
 from simulator.cli import COMMANDS, cli
 from simulator.scenario_runner import expected_by_step, render, run
-from simulator.scenarios import ScenarioError, discover, load, loads
+from simulator.scenarios import OPS, ScenarioError, discover, load, loads
 from tests.conftest import ROOT
 
 SHIPPED = discover([ROOT / "scenarios"])
@@ -67,6 +67,18 @@ def test_shipped_scenarios_cover_every_lifecycle_type_and_are_many() -> None:
 def test_shipped_names_are_unique() -> None:
     names = [load(p).name for p in SHIPPED]
     assert len(names) == len(set(names))
+
+
+def test_readme_example_passes_and_every_op_is_documented() -> None:
+    readme = (ROOT / "scenarios" / "README.md").read_text()
+    example = readme.split("## A complete example", 1)[1].split("```toml\n", 1)[1]
+    outcome = run(loads(example.split("```", 1)[0], "README.md"))
+    assert outcome.passed, render(outcome)
+    for op, spec in OPS.items():
+        row = next((ln for ln in readme.splitlines() if ln.startswith(f"| `{op}` |")), None)
+        assert row is not None, f"op {op} is not documented"
+        for param in spec.params:
+            assert f"`{param}`" in row, f"{op}: parameter {param} is not documented"
 
 
 # ----------------------------------------------------------------------------- failing stories
@@ -155,6 +167,16 @@ def test_expected_types_are_shared_out_over_the_steps() -> None:
     assert expected_by_step([48, 51, 8], outcome.steps) == [[48], [], [51], [], [8], []]
     # An expected type with no counterpart belongs to the step of the event just before it.
     assert expected_by_step([48, 45, 51, 8, 8], outcome.steps)[4:] == [[8, 8], []]
+
+
+def test_a_missing_type_is_shown_at_the_step_whose_emits_name_it() -> None:
+    # Activated instead of Factory Test: no SMS auto-activation; step 5 declared emits = [8].
+    text = variant(TENTH_SMS, 'status = "Factory Test"', 'status = "Activated"')
+    outcome = run(loads(text, "tenth.toml"))
+    assert outcome.event_types() == [48, 8, 51]
+    assert expected_by_step([48, 45, 51, 8], outcome.steps) == [[48], [45], [51], [], [8], []]
+    rows = [ln for ln in render(outcome).splitlines() if "<- differs" in ln]
+    assert len(rows) == 2 and "set_status" in rows[0] and "send_sms" in rows[1]
 
 
 # ----------------------------------------------------------------------------- broken files
