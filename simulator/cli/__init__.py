@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "generate": "simulator.cli.generate:generate",
     "scenario": "simulator.cli.scenario:scenario",
     "schema": "simulator.cli.model:schema",
+    "serve": "simulator.cli.serve:serve",
+    "stream": "simulator.cli.stream:stream",
     "validate": "simulator.cli.validate:validate",
 }
 

@@ -1,0 +1,119 @@
+"""``simlife serve``: the local stand-in of the platform's events API (FastAPI on uvicorn)."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from simulator.errors import InputError
+
+if TYPE_CHECKING:
+    from simulator.server_world import World
+
+DEFAULT_SIMS = 100
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.listen(128)
+    return sock
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback exposes the stand-in.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="Port to listen on; 0 picks a free one (printed).")
+@click.option("--sims", type=click.IntRange(min=1), default=None,
+              help=f"Serve a generated fleet of N SIMs (default {DEFAULT_SIMS}).")
+@click.option("--seed", type=int, default=None, help="Seed of the generated fleet (default 0).")
+@click.option("--log", "log_path", metavar="FILE",
+              help="Serve a recorded log (JSON Lines or array, .gz, - for stdin), read-only.")
+@click.option("--token", help="Application token of the first workspace (default: drawn).")
+@click.option("--rate-limit", metavar="N/s",
+              help="Answer 429 with Retry-After beyond N requests a second per client.")
+@click.option("--quiet", is_flag=True, help="No access log.")
+def serve(host: str, port: int, sims: int | None, seed: int | None, log_path: str | None,
+          token: str | None, rate_limit: str | None, quiet: bool) -> None:
+    """Serve the events API of a simulated platform on 127.0.0.1 (stand-in for integrations).
+
+    \b
+    Each workspace has its own application token: POST /api/v1/authenticate
+    {"application_token": T} gives {"auth_token": ...} for "Authorization: Bearer ...".
+    --token sets the first workspace's token; every other token, and each workspace's
+    user account (needed to migrate SIMs), is drawn at start and printed.
+    Calls with an application token make events without "user", as on the platform.
+    """
+    import uvicorn
+
+    from simulator.server import create_app
+    from simulator.server_auth import parse_rate
+    from simulator.server_world import World
+
+    if log_path is not None and (sims is not None or seed is not None):
+        raise InputError("--log serves a recorded log: it takes no --sims or --seed")
+    if token is not None and not token.strip():
+        raise InputError("--token must not be empty")
+    try:
+        rate = parse_rate(rate_limit) if rate_limit is not None else None
+    except ValueError as exc:
+        raise InputError(f"--rate-limit: {exc}") from None
+    if log_path is not None:
+        world = _log_world(log_path)
+        source = f"recorded log {log_path}"
+    else:
+        sims = DEFAULT_SIMS if sims is None else sims
+        seed = 0 if seed is None else seed
+        world = World.from_fleet(sims=sims, seed=seed)
+        source = f"a fleet of {sims} SIMs, seed {seed}"
+    credentials = world.credentials(first_token=token)
+    app = create_app(world, credentials, rate_limit=rate)
+    sock = _listen(host, port)
+    bound = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    out = [f"simlife serve: {len(world.store)} events of {source}, "
+           f"{len(world.workspaces)} workspace(s)"]
+    for workspace, name in world.workspaces.items():
+        out.append(f"workspace {workspace} {name!r}: application token "
+                   f"{credentials.tokens[workspace]}")
+        for user in credentials.users:
+            if user.workspace == workspace:
+                out.append(f"  user {user.username} password {user.password} "
+                           "(send its SHA-1 hex)")
+    if world.skipped:
+        out.append(f"skipped {world.skipped} record(s) of the log that are not events")
+    if rate:
+        out.append(f"rate limit: {rate:g} requests a second per client")
+    out.append(f"listening on http://{shown}:{bound}/api/v1/event")
+    click.echo("\n".join(out))
+    sys.stdout.flush()
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"simlife serve: warning: listening on {host}, not only on this machine",
+                   err=True)
+    config = uvicorn.Config(app, log_level="warning" if quiet else "info",
+                            access_log=not quiet)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _log_world(path: str) -> World:
+    from simulator.logio import Malformed, open_log
+    from simulator.server_world import World
+
+    with open_log(path) as log:
+        records = list(log)
+    events = [r[0] for r in records if not isinstance(r, Malformed)]
+    world = World.from_events(events)
+    world.skipped += len(records) - len(events)
+    if not world.workspaces:
+        raise InputError(f"{path}: no events to serve")
+    return world

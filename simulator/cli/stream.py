@@ -1,0 +1,80 @@
+"""``simlife stream``: POST events to a webhook, like the platform's Data Streamer."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+
+import click
+
+from simulator.errors import EXIT_NONCONFORMANT, InputError
+
+DEFAULT_SIMS = 100
+
+
+@click.command()
+@click.option("--to", "url", required=True, metavar="URL", help="Webhook URL (http or https).")
+@click.option("--log", "log_path", metavar="FILE",
+              help="Stream a recorded log (JSON Lines or array, .gz, - for stdin), in ascending "
+              "time, each value as recorded.")
+@click.option("--sims", type=click.IntRange(min=1), default=None,
+              help=f"Stream a generated fleet of N SIMs (default {DEFAULT_SIMS}).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the fleet, of the retry jitter and of the duplicates.")
+@click.option("--bulk", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Send JSON arrays of up to N events instead of one object per request.")
+@click.option("--header", "headers", multiple=True, metavar="K:V",
+              help="A header to send with every request (repeatable).")
+@click.option("--duplicates", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              metavar="P", help="Send a delivered request again with probability P.")
+@click.option("--retries", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Retries after a timeout, connection error, 5xx or 429.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
+              show_default=True, metavar="S", help="Seconds to wait for each answer.")
+@click.option("--backoff", type=click.FloatRange(min=0), default=0.5, show_default=True,
+              metavar="S", help="First retry delay; doubles each retry (plus jitter).")
+@click.pass_context
+def stream(ctx: click.Context, url: str, log_path: str | None, sims: int | None, seed: int,
+           bulk: int | None, headers: tuple[str, ...], duplicates: float, retries: int,
+           timeout: float, backoff: float) -> None:
+    """POST events to a webhook URL, with retries and optional duplicate deliveries.
+
+    \b
+    Prints what was delivered (sent, duplicates injected, retried, failed).
+    Exit codes: 0 every event delivered, 1 some not, 2 usage error or unreadable log.
+    """
+    from simulator.stream import Streamer, StreamReport, check_url, encode_events, parse_headers
+
+    check_url(url)
+    pairs = parse_headers(headers)
+    if log_path is not None and sims is not None:
+        raise InputError("give --log FILE or --sims N, not both")
+    report = StreamReport(url)
+    bodies: Iterable[bytes]
+    if log_path is not None:
+        from simulator.logio import open_log
+        from simulator.stream import encode_records
+
+        log = open_log(log_path)  # InputError (exit 2) when unreadable
+        ctx.call_on_close(log.close)
+        total = log.records
+        bodies = encode_records(log, report)
+    else:
+        from simulator.fleet import generate
+
+        events = list(generate(sims=DEFAULT_SIMS if sims is None else sims, seed=seed))
+        total = len(events)
+        bodies = encode_events(events)
+    with Streamer(url, headers=pairs, bulk=bulk, duplicates=duplicates, retries=retries,
+                  timeout=timeout, backoff=backoff, seed=seed) as streamer:
+        if sys.stderr.isatty():
+            with click.progressbar(length=total, label="streaming", file=sys.stderr) as bar:
+                advance: Callable[[int], None] = bar.update
+                streamer.run(bodies, progress=advance, report=report)
+        else:
+            streamer.run(bodies, report=report)
+    click.echo(report.summary())
+    for error in report.errors:
+        click.echo(f"  {error}", err=True)
+    if not report.ok:
+        ctx.exit(EXIT_NONCONFORMANT)
