@@ -37,7 +37,7 @@ class ScenarioError(InputError):
     """A scenario file that cannot run: not TOML, or a step or expectation that makes no sense."""
 
     def __init__(self, path: str, line: int, message: str) -> None:
-        super().__init__(f"{path}:{line}: {message}")
+        super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
         self.path = path
         self.line = line
         self.message = message
@@ -192,6 +192,14 @@ class _Lines:
         header = self.step_headers[number - 1]
         found = self._key(header, key) if key else None
         return found or self._key(header, "op") or header + 1
+
+    def array_item(self, name: str, index: int, key: str) -> int | None:
+        """Line of ``key`` in the ``index``-th (0-based) ``[[name]]`` table, if written so."""
+        pattern = re.compile(rf"^\s*\[\[\s*{re.escape(name)}\s*\]\]\s*(#.*)?$")
+        headers = [i for i, ln in enumerate(self.lines) if pattern.match(ln)]
+        if index >= len(headers):
+            return None
+        return self._key(headers[index], key) or headers[index] + 1
 
     def table(self, name: str, key: str | None = None, sub: str | None = None) -> int:
         """Line of ``[name] key = ...`` (or of ``sub`` inside ``[name.key]``), best effort."""
@@ -519,7 +527,9 @@ class _Checker:
             raise self.fail(line, "[expect] refused must be an array of step numbers "
                                   "or {step, status, error_code} tables")
         out: list[ExpectedRefusal] = []
-        for item in raw:
+        table_line = line
+        for index, item in enumerate(raw):
+            line = self.lines.array_item("expect.refused", index, "step") or table_line
             entry = item if isinstance(item, dict) else {"step": item}
             unknown = set(entry) - {"step", "status", "error_code"}
             if unknown:

@@ -202,6 +202,8 @@ def test_a_missing_type_is_shown_at_the_step_whose_emits_name_it() -> None:
          "'Active' is not a SIM status"),
         ('\n[expect.final]\ns1 = "Issued"\ne9 = "Enabled"\n', 10, "'e9' is not defined"),
         ('\n[expect]\nrefused = [{ step = 2 }]\n', 9, "2 is not a step number (1..1)"),
+        ('\n[[expect.refused]]\nstep = 1\n\n[[expect.refused]]\nstatus = 409\nstep = 0\n', 13,
+         "0 is not a step number"),
         ('\n[settings]\nactivate_on_create = true\n', 9, "unknown setting"),
         ('\n[settings]\nfactory_test_sms = true\n', 9, "must be an integer"),
     ],
@@ -245,7 +247,7 @@ def test_cli_prefers_the_current_directory_scenarios_folder(chdir: Path) -> None
     (chdir / "scenarios" / "only.toml").write_text(TENTH_SMS.read_text())
     code, out, _ = invoke("scenario", "list")
     assert code == 0
-    assert out.strip().endswith("(" + str(chdir / "scenarios" / "only.toml") + ")")
+    assert out.strip().endswith("(scenarios/only.toml)")
     assert len(out.strip().splitlines()) == 1
 
 

@@ -21,7 +21,7 @@ _REPO_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 def default_folder() -> Path:
     """``scenarios/`` of the current directory, else the one beside this package (a checkout)."""
-    for folder in (Path.cwd() / "scenarios", _REPO_SCENARIOS):
+    for folder in (Path("scenarios"), _REPO_SCENARIOS):
         if folder.is_dir():
             return folder
     raise InputError("no scenarios/ folder here or in the project: name the files to run")
