@@ -161,8 +161,7 @@ def test_every_api_status_change_follows_the_compiled_table() -> None:
             for s in path:
                 p.set_status(sim, s)
             step = SIM.step_to(target, 2)
-            allowed = step is not None and start in step.sources
-            if allowed:
+            if step is not None and start in step.sources:
                 p.set_status(sim, target)
                 assert p.sims[sim].status == target
                 assert p.events[-1]["event_type"]["id"] == step.event_type
