@@ -65,7 +65,10 @@ class _Run:
             self._progress(self._count)
 
     def malformed(self, line: int | None, message: str) -> None:
-        self.replay.malformed(line, message)
+        replay = self.replay
+        replay.malformed(line, message)
+        self.findings.extend(replay.findings[self._seen:])  # about no entity: filed under "log"
+        self._seen = len(replay.findings)
         self._count += 1
 
     def finish(self, strict: bool, source: str | None, order: str,
