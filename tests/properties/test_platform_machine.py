@@ -491,11 +491,11 @@ class PlatformMachine(RuleBasedStateMachine):
             return
         for ev in self.pending:
             self.log_length += 1
-            assert ev["timestamp"] >= self.last_stamp, "evs in ascending time"
+            assert ev["timestamp"] >= self.last_stamp, "events in ascending time"
             self.last_stamp = ev["timestamp"]
             about = _sims_of(ev)
-            assert not about & self.gone, f"ev {ev['id']} about deleted SIM(s)"
-            kind = ev["ev_type"]["id"]
+            assert not about & self.gone, f"event {ev['id']} about deleted SIM(s)"
+            kind = ev["event_type"]["id"]
             if kind == EventType.SIM_DELETION:
                 self.gone.add(ev["sim"]["id"])
             if kind == EventType.SIM_FACTORY_TEST:
