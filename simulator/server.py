@@ -186,9 +186,11 @@ def create_app(
     credentials: Credentials,
     *,
     rate_limit: float | None = None,
+    limiter: RateLimiter | None = None,
     max_body: int = MAX_BODY,
 ) -> FastAPI:
-    """The stand-in for ``world``; ``rate_limit`` in requests per second per client."""
+    """The stand-in for ``world``; ``rate_limit`` in requests per second per client (or a
+    ready ``limiter``, e.g. with a test clock)."""
     app = FastAPI(
         title="simlife events API stand-in",
         description="A local stand-in of the platform's events API, driven by a simulated "
@@ -197,7 +199,8 @@ def create_app(
     )
     app.state.world = world
     app.state.credentials = credentials
-    limiter = RateLimiter(rate_limit) if rate_limit else None
+    if limiter is None and rate_limit:
+        limiter = RateLimiter(rate_limit)
     app.add_middleware(Guard, limiter=limiter, max_body=max_body)
     _handlers(app)
 

@@ -76,6 +76,9 @@ def _id(obj: Any) -> int | None:
     return None
 
 
+_NAMED_ENDPOINT = re.compile(r"\bendpoint (\d+)$")
+
+
 def make_row(seq: int, event: dict[str, Any]) -> Row:
     """The row of one canonical event (the workspace is ``organisation.id``)."""
     org = event["organisation"]
@@ -98,6 +101,11 @@ def make_row(seq: int, event: dict[str, Any]) -> Row:
                 sim_ids.append(moved_id)
             if isinstance(moved, dict) and isinstance(moved.get("iccid"), str):
                 iccids.append(moved["iccid"][:19])
+    endpoint_id = _id(endpoint)
+    description = _text(event.get("description"))
+    if endpoint_id is None and event["event_type"]["id"] in (50, 51):
+        named = _NAMED_ENDPOINT.search(description)  # an assignment at creation names it only
+        endpoint_id = int(named.group(1)) if named else None
     return Row(
         seq=seq,
         workspace=org["id"],
@@ -107,11 +115,11 @@ def make_row(seq: int, event: dict[str, Any]) -> Row:
         source=event["event_source"]["id"],
         severity=event["event_severity"]["id"],
         alert=bool(event.get("alert", False)),
-        description=_text(event.get("description")),
+        description=description,
         organisation=_text(org.get("name")),
         user_id=_id(user),
         user=" ".join(_text(user.get(k)) for k in ("name", "username") if user.get(k)),
-        endpoint_id=_id(endpoint),
+        endpoint_id=endpoint_id,
         endpoint=_text(endpoint.get("name")),
         tags=_text(endpoint.get("tags")),
         ip_address=_text(endpoint.get("ip_address")),
@@ -363,7 +371,7 @@ class EventStore:
             self._rows.setdefault(row.workspace, []).append(row)
             if row.sim_ids and isinstance(event.get("sim"), dict):
                 self.latest_sim[(row.workspace, row.sim_ids[0])] = event["sim"]
-            if row.endpoint_id is not None:
+            if isinstance(event.get("endpoint"), dict) and row.endpoint_id is not None:
                 self.latest_endpoint[(row.workspace, row.endpoint_id)] = event["endpoint"]
 
     def __len__(self) -> int:

@@ -206,7 +206,8 @@ class World:
                 endpoint = self.store.latest_endpoint.get((workspace, endpoint_id))
                 return None if endpoint is None else dict(endpoint)
             record = self.platform.endpoints.get(endpoint_id)
-            if record is None or record.workspace != workspace:
+            if (record is None or record.workspace != workspace
+                    or record.status == EndpointStatus.DELETED):  # a deleted device is gone
                 return None
             return endpoint_json(record, self.platform)
 
