@@ -17,6 +17,7 @@ import logging
 import math
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from fastapi import Depends, FastAPI, Request
@@ -249,9 +250,9 @@ def create_app(
         headers = paging_headers(str(request.url.replace(query="")),
                                  params.multi_items(), chosen)
         if params.get("q"):
-            headers["X-Filter"] = params["q"]
+            headers["X-Filter"] = _header_text(params["q"])
         if params.get("sort"):
-            headers["X-Sort"] = params["sort"]
+            headers["X-Sort"] = _header_text(params["sort"])
         body = b"[" + b",".join(row.body for row in chosen.slice(rows)) + b"]"
         return Response(body, media_type="application/json", headers=headers)
 
@@ -374,6 +375,14 @@ def create_app(
         return _json(answer)
 
     return app
+
+
+_PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+
+
+def _header_text(value: str) -> str:
+    """``value`` as a header can carry it: printable ASCII as is, anything else %-encoded."""
+    return quote(value, safe=_PRINTABLE)
 
 
 def _int_param(value: str | None, name: str) -> int | None:

@@ -267,6 +267,10 @@ def test_link_keeps_q_and_sort(env: Env) -> None:
     assert nxt.params["q"] == "type:8" and nxt.params["sort"] == "id"
     assert nxt.params["page"] == "2" and nxt.params["per_page"] == "1"
     assert answer.headers["x-filter"] == "type:8" and answer.headers["x-sort"] == "id"
+    odd = env.api.get("/api/v1/event", headers=headers,
+                      params={"q": "description:€ä\x01%", "sort": "-id"})
+    assert odd.status_code == 200 and odd.json() == []
+    assert odd.headers["x-filter"] == "description:%E2%82%AC%C3%A4%01%25"
 
 
 def test_page_past_the_end_is_the_last_and_below_one_the_first(env: Env) -> None:
@@ -755,6 +759,19 @@ def test_every_served_event_validates_after_every_kind_of_change(env: Env) -> No
         report = validate(served)
         assert report.errors == 0, [(f.rule, f.message) for f in report.findings]
         assert report.events == len(served) == env.count(workspace)
+
+
+def test_validate_never_imports_the_web_stack() -> None:
+    code = ("import sys\n"
+            "from click.testing import CliRunner\n"
+            "from simulator.cli import cli\n"
+            f"result = CliRunner().invoke(cli, ['validate', {str(SEEDS)!r}])\n"
+            "assert result.exit_code in (0, 1), result.output\n"
+            "loaded = {'fastapi', 'starlette', 'uvicorn', 'httpx'} & set(sys.modules)\n"
+            "assert not loaded, loaded\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
 
 
 # --------------------------------------------------------------------------- recorded logs
