@@ -14,7 +14,6 @@ Precedence for ``simlife_log``: the marker's arguments, then ``--simlife-sims`` 
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -81,9 +80,8 @@ def _generate(config: pytest.Config, options: dict[str, Any]) -> list[dict[str, 
     lines = cache.get(key)
     if lines is None:
         from lifecycle.events import dumps
+        from simulator.fleet import generate
 
-        # Imported by name until simulator.fleet lands (keeps mypy green meanwhile).
-        generate = importlib.import_module("simulator.fleet").generate
         lines = tuple(dumps(event) for event in generate(**options))
         cache[key] = lines
     # Parsed afresh for every test: a test may change its log without touching another's.

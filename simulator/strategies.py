@@ -311,7 +311,7 @@ def operations(
         step({"op": st.just("migrate"), "sims": st.lists(sim, min_size=1, unique=True),
               "to": workspace, "auto_detach_devices": st.booleans()}),
         step({"op": st.just("advance_time"),
-              "seconds": st.one_of(st.integers(0, 3600), st.integers(0, 200 * 86_400))}),
+              "seconds": st.one_of(st.integers(1, 3600), st.integers(1, 200 * 86_400))}),
     )
 
 
