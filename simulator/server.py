@@ -333,7 +333,8 @@ def create_app(
             raise ApiError(422, "give exactly one of status and sim (change them in separate "
                            "requests)", 1400)
         if "status" in given:
-            assert body.status is not None
+            if body.status is None:
+                raise ApiError(422, 'status must be {"id": N}', 1403)
             status = _enum(EndpointStatus, body.status.id, "status")
             return act(who, "Endpoint", endpoint_id,
                        lambda p: p.set_endpoint_status(endpoint_id, status))

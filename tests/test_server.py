@@ -23,6 +23,8 @@ from typing import Any
 import anyio.from_thread
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lifecycle.codes import EVENT_TYPE_DESCRIPTIONS, EndpointStatus, SimStatus
 from simulator.platform import Platform
@@ -294,9 +296,9 @@ def test_page_past_the_end_is_the_last_and_below_one_the_first(env: Env) -> None
 
 def test_per_page_default_and_bounds(env: Env) -> None:
     headers = env.app_headers()
-    for given, effective in [(None, "1000"), (0, "1000"), (-5, "1000"), (5000, "1000"),
+    for asked, effective in [(None, "1000"), (0, "1000"), (-5, "1000"), (5000, "1000"),
                              (1, "1")]:
-        params = {} if given is None else {"per_page": given}
+        params = {} if asked is None else {"per_page": asked}
         answer = env.api.get("/api/v1/event", headers=headers, params=params)
         assert answer.headers["x-count-per-page"] == effective
     for bad in ("abc", "1.5", "9" * 5000):
@@ -529,6 +531,7 @@ def test_assign_and_release(env: Env) -> None:
     assert_error(env.api.patch(url, headers=headers,
                                json={"sim": None, "status": {"id": 1}}), 422)
     assert_error(env.api.patch(url, headers=headers, json={}), 422)
+    assert_error(env.api.patch(url, headers=headers, json={"status": None}), 422)
     assert [e["event_type"]["id"] for e in new_events(env, env.w1, before)] == [51, 50]
 
 
@@ -694,6 +697,55 @@ def slow_env() -> Iterator[Env]:
         yield made
     finally:
         made.api.close()
+
+
+@pytest.fixture(scope="module")
+def shared_env() -> Iterator[Env]:
+    made = make_env()
+    try:
+        yield made
+    finally:
+        made.api.close()
+
+
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=30)
+_ASCII = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=30)
+_BODIES = st.one_of(
+    st.none(),
+    st.binary(max_size=60),
+    st.recursive(st.none() | st.booleans() | st.integers() | _TEXT,
+                 lambda kids: st.lists(kids, max_size=3)
+                 | st.dictionaries(st.sampled_from(["status", "sim", "id", "sims",
+                                                    "target_workspace", "dry_run",
+                                                    "auto_detach_devices", "iccids",
+                                                    "application_token"]), kids, max_size=3),
+                 max_leaves=8),
+)
+
+
+@given(method=st.sampled_from(["GET", "POST", "PATCH", "DELETE", "PUT"]),
+       path=st.sampled_from(["/api/v1/event", "/api/v1/event/type", "/api/v1/sim/{sim}",
+                             "/api/v1/sim/{sim}/event", "/api/v1/endpoint/{ep}",
+                             "/api/v1/endpoint/{ep}/connectivity", "/api/v1/sim/{junk}",
+                             "/api/v1/sim/migration/workspace", "/api/v1/authenticate"]),
+       params=st.dictionaries(st.sampled_from(["page", "per_page", "sort", "q"]) | _ASCII,
+                              _TEXT, max_size=3),
+       body=_BODIES, as_user=st.booleans(), junk=_ASCII)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+def test_no_request_crashes_the_app(shared_env: Env, method: str, path: str,
+                                    params: dict[str, str], body: Any, as_user: bool,
+                                    junk: str) -> None:
+    """Any method, path, query and body: a JSON answer below 500 (a crash would raise here:
+    the ASGI transport re-raises the app's exceptions)."""
+    env = shared_env
+    headers = env.user_headers() if as_user else env.app_headers()
+    url = path.format(sim=env.sims[3], ep=env.e_empty, junk=httpx.URL(junk or "x").path)
+    kwargs: dict[str, Any] = {"content": body} if isinstance(body, bytes) else {"json": body}
+    answer = env.api.request(method, url, headers=headers, params=params, **kwargs)
+    assert answer.status_code < 500, answer.text
+    if answer.status_code != 204:
+        assert answer.headers["content-type"].startswith("application/json")
+        answer.json()
 
 
 def test_concurrent_changes_are_serialised(slow_env: Env) -> None:
