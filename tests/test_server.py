@@ -994,6 +994,27 @@ def test_real_server_with_a_recorded_log_and_a_rate_limit(tmp_path: Path) -> Non
             assert limited[0].json()["error_code"] == 1105
 
 
+def test_the_documented_paging_example_runs(tmp_path: Path) -> None:
+    """The httpx example of docs/serve.md, run as it is against a real stand-in."""
+    text = (ROOT / "docs" / "serve.md").read_text()
+    (code,) = re.findall(r"```python\n(.*?)```", text, re.S)
+    script = tmp_path / "example.py"
+    script.write_text(code)
+    with serve_process(tmp_path, "--sims", "80", "--seed", "2", "--token", "doc-token") as (
+            base, _):
+        done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                              timeout=120, env={"SIMLIFE_URL": base,
+                                                "SIMLIFE_TOKEN": "doc-token"})
+        assert done.returncode == 0, done.stderr
+        with httpx.Client(base_url=base, timeout=10) as client:
+            auth = client.post("/api/v1/authenticate", json={"application_token": "doc-token"})
+            headers = {"Authorization": f"Bearer {auth.json()['auth_token']}"}
+            total = client.get("/api/v1/event", headers=headers,
+                               params={"q": "type:8", "per_page": 1}).headers["x-total-count"]
+    assert int(total) > 100  # more than one page of 100
+    assert done.stdout == f"{total} SIM activations, oldest first\n"
+
+
 def test_serve_usage_errors(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
