@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import strategies as st
@@ -55,13 +55,17 @@ def _code(table: dict[int, str], ident: int) -> dict[str, Any]:
     return {"id": ident, "description": table[ident]}
 
 
-_moments = st.datetimes(
-    datetime(2015, 1, 1), datetime(2035, 12, 31), timezones=st.just(UTC)
-).map(lambda m: m.replace(microsecond=m.microsecond // 1000 * 1000))
-_timestamps = _moments.map(format_timestamp)
+_FIRST_MS = int(datetime(2015, 1, 1, tzinfo=UTC).timestamp() * 1000)
+_LAST_MS = int(datetime(2035, 12, 31, tzinfo=UTC).timestamp() * 1000)
+# Integers, not st.datetimes: several times cheaper to draw, and they shrink just as well.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_timestamps = st.integers(_FIRST_MS, _LAST_MS).map(
+    lambda ms: format_timestamp(_EPOCH + timedelta(milliseconds=ms))
+)
 _ids = st.integers(1, 2**63 - 1)
 _small_ids = st.integers(1, 10**9)
-_names = st.text(_NAME_CHARS, min_size=1, max_size=24).map(str.strip).filter(bool)
+_names = st.text(_NAME_CHARS.replace(" ", ""), min_size=1, max_size=16)
+_ipv4 = st.tuples(*[st.integers(0, 255)] * 4).map(lambda t: ".".join(map(str, t)))
 
 
 def iccids(*, luhn: bool = True) -> st.SearchStrategy[str]:
@@ -75,9 +79,7 @@ def iccids(*, luhn: bool = True) -> st.SearchStrategy[str]:
 
 
 def _users() -> st.SearchStrategy[dict[str, Any]]:
-    local = st.text("abcdefghijklmnopqrstuvwxyz.", min_size=1, max_size=10).filter(
-        lambda s: s.strip(".") == s
-    )
+    local = st.text("abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=10)
     return st.builds(
         lambda ident, name, who: {"id": ident, "name": name, "username": f"{who}@example.com"},
         _small_ids, _names, local,
@@ -91,7 +93,7 @@ def _endpoints() -> st.SearchStrategy[dict[str, Any]]:
         },
         _small_ids,
         st.none() | st.text(_DIGITS, min_size=15, max_size=16),
-        st.ip_addresses(v=4).map(str),
+        _ipv4,
         _names,
     )
 
@@ -445,8 +447,7 @@ def fleets(
     At most ``max_sims`` SIMs over ``days`` days in 1 to ``max_workspaces`` workspaces, network
     events on or off. Same draw, same log.
 
-    >>> log = fleets(max_sims=5).example()  # doctest: +SKIP
-    >>> log[0]["event_type"]["description"]
+    >>> fleets(max_sims=5).example()[0]["event_type"]["description"]  # doctest: +SKIP
     'SIM registration'
     """
     from simulator.fleet import generate
