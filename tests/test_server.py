@@ -959,17 +959,20 @@ def test_real_server_with_a_fleet(tmp_path: Path) -> None:
                 assert validate(list(reversed(events))).errors == 0
                 total += len(events)
                 # Concurrent reads and a change, over real sockets.
-                sim = next(e["sim"]["id"] for e in events if "sim" in e)
+                sim = next(e["sim"]["id"] for e in events if "sim" in e and client.get(
+                    f"/api/v1/sim/{e['sim']['id']}", headers=headers).json().get(
+                    "status", {}).get("id") in (1, 2))  # Activated or Suspended: toggles
                 results: list[int] = []
 
                 def hit(sim: int = sim, headers: dict[str, str] = headers,
                         results: list[int] = results) -> None:
                     with httpx.Client(base_url=base, timeout=10) as own:
-                        for _ in range(5):
+                        for k in range(5):
                             results.append(own.get(f"/api/v1/sim/{sim}/event",
                                                    headers=headers).status_code)
                             results.append(own.patch(f"/api/v1/sim/{sim}", headers=headers,
-                                                     json={"status": {"id": 1}}).status_code)
+                                                     json={"status": {"id": 1 + k % 2}}
+                                                     ).status_code)
 
                 threads = [threading.Thread(target=hit) for _ in range(4)]
                 for t in threads:
@@ -977,6 +980,12 @@ def test_real_server_with_a_fleet(tmp_path: Path) -> None:
                 for t in threads:
                     t.join(timeout=60)
                 assert len(results) == 40 and set(results) <= {200, 204, 400}
+                assert results.count(204) >= 1
+                after = client.get("/api/v1/event", headers=headers,
+                                   params={"sort": "timestamp"}).json()
+                assert len(after) > len(events)
+                assert after[-1]["timestamp"] > events[0]["timestamp"]  # the clock ran on
+                assert validate(after).errors == 0
             assert total > 100
             assert client.get("/api/v1/event", headers={"Authorization": "Bearer x"}
                               ).status_code == 401
