@@ -8,13 +8,16 @@ first, so the order is detected from the timestamps and the events are handed ou
 order in an ascending log and reverse file order in a descending one (spec §6). A log in neither
 order is sorted (stable) and says so in ``EventLog.order_note`` (the ``time-order`` warning).
 
-Memory (JSON Lines): pass 1 reads the file once, checks it is text, and compares each timestamp
-with the previous one, read straight from the bytes when the line starts with a canonical
-``{"timestamp":"...Z"`` (a full parse otherwise); it keeps only an ``array('q')`` of line offsets,
-8 bytes a line, and no Python object per event. Pass 2 streams forward for an ascending log and
-backward in 1 MiB blocks by those offsets for a descending one. Only a log in neither order pays
-for a sort: about 80 bytes an event while sorting, then one read per event. Standard input, pipes
-and gzip are first spooled, decompressed, to an anonymous temporary file.
+Memory (JSON Lines): pass 1 reads the file in blocks of about 1 MiB that end at a line end,
+checks each block is text (no NUL, valid UTF-8) and compares the timestamps. When every line of
+a block starts with a canonical ``{"timestamp":"...Z"`` (the platform's key order) one regex
+over the block finds them all and ``sorted`` compares them, so there is no Python step per line;
+other blocks are parsed line by line. All it keeps is an ``array('q')`` with the offset and first
+line of each block: no Python object, not even 8 bytes, per event. Pass 2 streams the same
+blocks forward for an ascending log, and backward, block by block, each block's lines reversed,
+for a descending one. Only a log in neither order pays for a sort: about 80 bytes an event while
+sorting (keys and a permutation), then one read per event. Standard input, pipes and gzip are
+first spooled, decompressed, to an anonymous temporary file.
 
 Memory (JSON array): the decoded text is held in memory (about one byte a character) with three
 ``array('q')`` of element spans and lines; each element is parsed once to find where it ends and
@@ -28,7 +31,6 @@ any event is handed out. The input file is never written to.
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import gzip
 import json
@@ -58,7 +60,7 @@ _BOM = b"\xef\xbb\xbf"
 _BLOCK = 1 << 20
 # The platform writes "timestamp" first: read it without parsing the line when it is canonical.
 _FAST_PREFIX = b'{"timestamp":"'
-_FAST_TS = re.compile(rb'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"')
+_FAST_LINE = re.compile(rb'\n\{"timestamp":"(.{10}T.{8}\..{3}Z)"')
 _JSON_WS = re.compile(r"[ \t\n\r]*")
 
 
@@ -112,8 +114,12 @@ def _stamp_of(value: Any) -> bytes | None:
 
 
 def _line_stamp(line: bytes) -> bytes | None:
-    if line.startswith(_FAST_PREFIX) and _FAST_TS.match(line, 14):
+    if line.startswith(_FAST_PREFIX) and line[37:39] == b'Z"' and line[24] == 84:
         return line[14:38]
+    return _slow_stamp(line)
+
+
+def _slow_stamp(line: bytes) -> bytes | None:
     try:
         value = orjson.loads(line)
     except orjson.JSONDecodeError:
@@ -155,6 +161,22 @@ class _OrderScan:
                 self.down = (line, self.prev_line)
         self.prev = stamp
         self.prev_line = line
+
+    def extend(self, stamps: list[bytes], first_line: int) -> None:
+        """Timestamps of consecutive lines from ``first_line``: compared in C, not one by one."""
+        if not stamps:
+            return
+        prev = self.prev
+        still_up = not self.ascending or (
+            (prev is None or prev <= stamps[0]) and stamps == sorted(stamps))
+        still_down = not self.descending or (
+            (prev is None or prev >= stamps[0]) and stamps == sorted(stamps, reverse=True))
+        if not (still_up and still_down):
+            for i, stamp in enumerate(stamps):  # rare: find the line that breaks the order
+                self.add(stamp, first_line + i)
+            return
+        self.prev = stamps[-1]
+        self.prev_line = first_line + len(stamps) - 1
 
     @property
     def order(self) -> Order:
@@ -211,40 +233,45 @@ class EventLog:
 
 
 class _LinesLog(EventLog):
+    """JSON Lines. Pass 1 keeps one (offset, first line) pair per block of ``_BLOCK`` bytes."""
+
     def __init__(self, f: BinaryIO, name: str, gzipped: bool) -> None:
         self._f = f
         self._fd = f.fileno()
         self.name, self.format, self.gzipped = name, "jsonl", gzipped
-        self._offsets = array("q")  # start of every physical line, then the end of the file
+        self._index = index = array("q")  # start offset and first line of each block, then end
         scan = _OrderScan()
-        records = 0
-        append, add = self._offsets.append, scan.add
-        pos = lineno = 0
-        f.seek(0)
-        for line in f:
-            append(pos)
-            pos += len(line)
-            lineno += 1
-            if line.isspace():
-                continue
-            if b"\0" in line:
-                raise InputError(f"{name}: binary data (a NUL byte) on line {lineno}")
-            if not line.isascii():
-                try:
-                    line.decode("utf-8")
-                except UnicodeDecodeError:
-                    message = f"{name}: binary data (invalid UTF-8) on line {lineno}"
-                    raise InputError(message) from None
-                if lineno == 1 and line.startswith(_BOM):
-                    line = line[3:]
-            records += 1
-            stamp = _line_stamp(line)
-            if stamp is not None:
-                add(stamp, lineno)
-        append(pos)
+        records = pos = lineno = 0
+        for block in _blocks(f):
+            self._check_text(block, lineno)
+            index.extend((pos, lineno + 1))
+            n = block.count(b"\n") + (not block.endswith(b"\n"))
+            stamps = _fast_stamps(block[3:] if not pos and block.startswith(_BOM) else block, n)
+            if stamps is not None:
+                scan.extend(stamps, lineno + 1)
+                records += n
+            else:
+                records += _slow_scan(block, lineno, scan)
+            pos += len(block)
+            lineno += n
+        index.extend((pos, lineno + 1))
         self.records = records
         self.order = scan.order
         self.order_note = scan.note()
+
+    def _check_text(self, block: bytes, lineno: int) -> None:
+        """Binary input is an error for the whole log (exit 2), found before any replay."""
+        nul = block.find(b"\0")
+        if nul >= 0:
+            line = lineno + block.count(b"\n", 0, nul) + 1
+            raise InputError(f"{self.name}: binary data (a NUL byte) on line {line}")
+        if not block.isascii():
+            try:
+                block.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                line = lineno + block.count(b"\n", 0, exc.start) + 1
+                message = f"{self.name}: binary data (invalid UTF-8) on line {line}"
+                raise InputError(message) from None
 
     def close(self) -> None:
         self._f.close()
@@ -257,14 +284,10 @@ class _LinesLog(EventLog):
         return self._sorted()
 
     def _forward(self) -> Iterator[Record]:
-        f = self._f
-        f.seek(0)
-        for lineno, line in enumerate(f, 1):
-            if line.isspace():
-                continue
-            if lineno == 1 and line.startswith(_BOM):
-                line = line[3:]
-            yield _parse(line, lineno)
+        line = 1
+        for block in _blocks(self._f):  # the same blocks as pass 1, so none is split
+            yield from _records(block, line, reverse=False)
+            line += block.count(b"\n")
 
     def _read(self, start: int, end: int) -> bytes:
         data = os.pread(self._fd, end - start, start)
@@ -276,43 +299,103 @@ class _LinesLog(EventLog):
         return data
 
     def _backward(self) -> Iterator[Record]:
-        offsets = self._offsets
-        end = len(offsets) - 1  # physical lines [start, end) are read as one block
-        while end > 0:
-            start = min(bisect.bisect_left(offsets, offsets[end] - _BLOCK, 0, end), end - 1)
-            base = offsets[start]
-            block = self._read(base, offsets[end])
-            for i in range(end - 1, start - 1, -1):
-                line = block[offsets[i] - base:offsets[i + 1] - base]
-                if line.isspace():
-                    continue
-                if i == 0 and line.startswith(_BOM):
-                    line = line[3:]
-                yield _parse(line, i + 1)
-            end = start
+        index = self._index
+        for k in range(len(index) // 2 - 2, -1, -1):
+            block = self._read(index[2 * k], index[2 * k + 2])
+            yield from _records(block, index[2 * k + 1], reverse=True)
 
     def _sorted(self) -> Iterator[Record]:
-        lines = array("q")  # 0-based indices of the non-blank physical lines
+        offsets = array("q")  # start and end of each record: only a log in neither order
         keys: list[int | None] = []
-        f = self._f
-        f.seek(0)
-        for i, line in enumerate(f):
+        lines = array("q")
+        pos = 0
+        self._f.seek(0)
+        for lineno, line in enumerate(self._f, 1):
+            start, pos = pos, pos + len(line)
             if line.isspace():
                 continue
-            if i == 0 and line.startswith(_BOM):
+            if lineno == 1 and line.startswith(_BOM):
                 line = line[3:]
-            lines.append(i)
+            offsets.extend((start, pos))
+            lines.append(lineno)
             stamp = _line_stamp(line)
             keys.append(None if stamp is None else _millis(stamp))
         permutation = _sort_permutation(keys)
         del keys
-        offsets = self._offsets
         for j in permutation:
-            i = lines[j]
-            line = self._read(offsets[i], offsets[i + 1])
-            if i == 0 and line.startswith(_BOM):
+            line = self._read(offsets[2 * j], offsets[2 * j + 1])
+            if lines[j] == 1 and line.startswith(_BOM):
                 line = line[3:]
-            yield _parse(line, i + 1)
+            yield _parse(line, lines[j])
+
+
+def _blocks(f: BinaryIO) -> Iterator[bytes]:
+    """The file in blocks of about ``_BLOCK`` bytes that end at a line end (or the file end)."""
+    f.seek(0)
+    carry = b""
+    while chunk := f.read(_BLOCK):
+        cut = chunk.rfind(b"\n") + 1
+        if not cut:  # a line longer than a block
+            carry += chunk
+            continue
+        yield carry + chunk[:cut]
+        carry = chunk[cut:]
+    if carry:
+        yield carry
+
+
+def _fast_stamps(block: bytes, n: int) -> list[bytes] | None:
+    """The timestamps of all ``n`` lines of a block if every line starts with a canonical one.
+
+    The platform's key order puts ``timestamp`` first, so a regex over the whole block finds
+    them without a Python step per line; anything else (blank lines, other key orders, lenient
+    forms) returns None and the block is scanned line by line.
+    """
+    if not (block.startswith(_FAST_PREFIX) and block[37:39] == b'Z"' and block[24] == 84):
+        return None
+    stamps: list[bytes] = _FAST_LINE.findall(block)
+    if len(stamps) != n - 1:
+        return None
+    stamps.insert(0, block[14:38])
+    return stamps
+
+
+def _slow_scan(block: bytes, lineno: int, scan: _OrderScan) -> int:
+    """Pass 1 for a block the fast path cannot take: one parse per line; returns its records."""
+    records = 0
+    lines = block.split(b"\n")
+    if block.endswith(b"\n"):
+        lines.pop()
+    if not lineno and lines[0].startswith(_BOM):
+        lines[0] = lines[0][3:]
+    for line in lines:
+        lineno += 1
+        if not line or line.isspace():
+            continue
+        records += 1
+        stamp = _line_stamp(line)
+        if stamp is not None:
+            scan.add(stamp, lineno)
+    return records
+
+
+def _records(block: bytes, first_line: int, *, reverse: bool) -> Iterator[Record]:
+    """The records of a block (lines numbered from ``first_line``), in file or reverse order."""
+    lines = block.split(b"\n")
+    if block.endswith(b"\n"):
+        lines.pop()
+    if first_line == 1 and lines[0].startswith(_BOM):
+        lines[0] = lines[0][3:]
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    positions = range(len(lines) - 1, -1, -1) if reverse else range(len(lines))
+    for i in positions:
+        line = lines[i]
+        if not line or line.isspace():
+            continue
+        try:
+            yield loads(line), first_line + i
+        except decode_error as exc:
+            yield Malformed(first_line + i, not_json(exc))
 
 
 class _ArrayLog(EventLog):
