@@ -10,6 +10,7 @@ Migration pairing lives in ``replay_migration``; description patterns in ``repla
 from __future__ import annotations
 
 import json
+import re
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -25,7 +26,7 @@ from lifecycle.codes import (
     SimStatus,
     Source,
 )
-from lifecycle.events import EnvelopeError, normalize
+from lifecycle.events import CANONICAL_TIMESTAMP, EnvelopeError, normalize
 from lifecycle.machines import ENDPOINT, SIM, SIM_REGISTRATION_EVENT, mask_of
 from lifecycle.rules import Finding
 from simulator import replay_texts as texts
@@ -74,6 +75,12 @@ _TYPE_DESC = EVENT_TYPE_DESCRIPTIONS
 _SOURCE_DESC = SOURCE_DESCRIPTIONS
 _SEVERITY_DESC = SEVERITY_DESCRIPTIONS
 _AUTO_ACTIVATION = (8, _POLICY)
+_canonical_timestamp = re.compile(CANONICAL_TIMESTAMP).match
+# Per (type, source): the exact status texts it may carry -> the bit of their `from` state.
+_STATUS_TEXTS: dict[tuple[int, int], dict[str, int]] = {
+    key: {texts.sim_status_text(old, new): 1 << old for old, new in table.items()}
+    for key, table in SIM.by_event.items()
+}
 
 
 class _Sim:
@@ -107,6 +114,12 @@ def _digest(event: dict[str, Any]) -> int:
 
 def _after(last_id: int | None, last_line: int | None) -> str:
     return "" if last_id is None else f" (after {texts.where(last_id, last_line)})"
+
+
+def _shown(text: Any, tid: int) -> str:
+    """How a message names a status change: "'Suspended' -> 'Activated'", else by its type."""
+    m = texts.SIM_STATUS_CHANGE.match(text) if type(text) is str else None
+    return texts.type_name(tid) if m is None else f"'{m[1]}' -> '{m[2]}'"
 
 
 def _held(ref: int | None) -> bool:
@@ -175,14 +188,32 @@ class Replay:
             self.add("malformed-event", None, line, f"expected a JSON object, got {kind}")
             return
         digest = _digest(event)
-        try:
-            event, odd = normalize(event)
-        except EnvelopeError as exc:
-            ident = event.get("id")
-            self.add("malformed-event", ident if type(ident) is int else None, line, str(exc))
-            return
-        eid: int = event["id"]
-        code = event["event_type"]
+        # Fast path: the checks under which ``normalize`` would change nothing (or stricter).
+        eid = event.get("id")
+        code = event.get("event_type")
+        source = event.get("event_source")
+        severity = event.get("event_severity")
+        owner = event.get("organisation")
+        odd: list[str] | None = None
+        if not (type(eid) is int and type(stamp := event.get("timestamp")) is str
+                and _canonical_timestamp(stamp) is not None
+                and type(code) is dict and type(code.get("id")) is int and "description" in code
+                and type(source) is dict and type(source.get("id")) is int
+                and "description" in source
+                and type(severity) is dict and type(severity.get("id")) is int
+                and "description" in severity
+                and type(owner) is dict and type(owner.get("id")) is int
+                and type(event.get("alert", False)) is bool
+                and type(event.get("detail")) is not str
+                and None not in event.values()):
+            try:
+                event, odd = normalize(event)
+            except EnvelopeError as exc:
+                self.add("malformed-event", eid if type(eid) is int else None, line, str(exc))
+                return
+            eid = event["id"]
+            code, source = event["event_type"], event["event_source"]
+            severity, owner = event["event_severity"], event["organisation"]
         tid: int = code["id"]
         seen = self._ids.setdefault(eid, digest)
         if seen is not None:
@@ -201,18 +232,16 @@ class Replay:
         elif code.get("description", wanted) != wanted:
             self.add("code-mismatch", eid, line,
                      f"event type {tid} is {wanted!r}, not {code.get('description')!r}")
-        code = event["event_source"]
-        src: int = code["id"]
+        src: int = source["id"]
         wanted = _SOURCE_DESC.get(src)
-        if wanted is None or code.get("description", wanted) != wanted:
-            self._code_mismatch("event source", code, _SOURCE_DESC, eid, line)
-        code = event["event_severity"]
-        wanted = _SEVERITY_DESC.get(code["id"])
-        if wanted is None or code.get("description", wanted) != wanted:
-            self._code_mismatch("event severity", code, _SEVERITY_DESC, eid, line)
+        if wanted is None or source.get("description", wanted) != wanted:
+            self._code_mismatch("event source", source, _SOURCE_DESC, eid, line)
+        wanted = _SEVERITY_DESC.get(severity["id"])
+        if wanted is None or severity.get("description", wanted) != wanted:
+            self._code_mismatch("event severity", severity, _SEVERITY_DESC, eid, line)
         if odd:
             self.add("lenient-format", eid, line, "non-canonical form accepted: " + "; ".join(odd))
-        org: int = event["organisation"]["id"]
+        org: int = owner["id"]
         self.orgs.add(org)
         if src == _POLICY and "user" in event:
             self.add("source-mismatch", eid, line,
@@ -438,49 +467,48 @@ class Replay:
                        sid: int | None, ic: int | None, epid: int | None,
                        line: int | None) -> None:
         key = (tid, src)
-        from_bit = 0  # the description's `from` state; -1: one the type never starts from
-        shown = texts.type_name(tid)
-        said = ""
         text = event.get("description")
+        # The `from` state of the description as a bit; -1: a state the type never starts from.
+        from_bit = 0
         if type(text) is str:
-            m = texts.SIM_STATUS_CHANGE.match(text)
-            if m is not None:
-                shown = f"'{m[1]}' -> '{m[2]}'"
-                said = m[1]
-                from_bit = self._status_text(m, key, text, eid, line)
+            from_bit = _STATUS_TEXTS[key].get(text, 0) or self._status_text(key, text, eid, line)
         if tid == 8 and "detail" in event:
             self._check_transition_detail(event["detail"], key, eid, line)
         if sid is None:
             return
-        s = self.touch(sid, ic, org, eid, tid, src, line)
-        if s is None:
-            return
-        if epid is not None:
+        s = self._sims.get(sid)
+        if s is None or s.mask == _DEL or s.org != org or (self._owed and sid in self._owed):
+            s = self.touch(sid, ic, org, eid, tid, src, line)
+            if s is None:
+                return
+        if epid is not None and (s.ep != epid or self._eps[epid].sim != sid):
             self.observe(s, sid, epid, eid, line)
-        mask = s.mask
         if from_bit > 0:
-            if mask & from_bit:
-                mask &= from_bit
+            if s.mask & from_bit:
+                new_mask = _SIM_NEXT[key][from_bit]
             else:
-                self._illegal(sid, s, shown, from_bit, eid, line)
-                from_bit = -1
+                self._illegal(sid, s, text, tid, from_bit, eid, line)
+                new_mask = _SIM_DEST[key]
         elif from_bit < 0:
+            said = texts.SIM_STATUS_CHANGE.match(text)  # type: ignore[arg-type]
             self.add("illegal-transition", eid, line,
-                     f"SIM {sid}: {shown}: {texts.type_name(tid)} never starts from "
-                     f"{said}, only from "
-                     f"{texts.sim_states(_SIM_FROM[key])}")
-        new_mask = _SIM_NEXT[key][mask] if from_bit >= 0 else 0
-        if new_mask == 0:
-            if from_bit >= 0:
-                self._illegal(sid, s, shown, _SIM_FROM[key], eid, line)
+                     f"SIM {sid}: {_shown(text, tid)}: {texts.type_name(tid)} never starts from "
+                     f"{said[1] if said else '?'}, only from {texts.sim_states(_SIM_FROM[key])}")
             new_mask = _SIM_DEST[key]
+        else:
+            new_mask = _SIM_NEXT[key][s.mask]
+            if not new_mask:
+                self._illegal(sid, s, text, tid, _SIM_FROM[key], eid, line)
+                new_mask = _SIM_DEST[key]
         s.mask = new_mask
         s.last_id = eid
         s.last_line = line
 
-    def _status_text(self, m: Any, key: tuple[int, int], text: str, eid: int,
-                     line: int | None) -> int:
-        """Check "Status of SIM changed from 'X' to 'Y'"; the bit of X, or -1 if never allowed."""
+    def _status_text(self, key: tuple[int, int], text: str, eid: int, line: int | None) -> int:
+        """Check a status text off the fast table: the bit of its `from`, -1 if never allowed."""
+        m = texts.SIM_STATUS_CHANGE.match(text)
+        if m is None:
+            return 0  # other wording (e.g. the auto-activation's free text): nothing to compare
         old = texts.SIM_STATUS_BY_LABEL.get(m[1])
         new = texts.SIM_STATUS_BY_LABEL.get(m[2])
         if old is None or new is None:
@@ -493,11 +521,11 @@ class Replay:
                      f"{texts.type_name(key[0])} leads to {texts.sim_states(_SIM_DEST[key])}")
         return 1 << old if _SIM_FROM[key] >> old & 1 else -1
 
-    def _illegal(self, sid: int, s: _Sim, shown: str, needs: int, eid: int,
+    def _illegal(self, sid: int, s: _Sim, text: Any, tid: int, needs: int, eid: int,
                  line: int | None) -> None:
         self.add("illegal-transition", eid, line,
-                 f"SIM {sid}: {shown} needs the SIM {texts.sim_states(needs)}, but it can only "
-                 f"be {texts.sim_states(s.mask)} here{_after(s.last_id, s.last_line)}")
+                 f"SIM {sid}: {_shown(text, tid)} needs the SIM {texts.sim_states(needs)}, but it "
+                 f"can only be {texts.sim_states(s.mask)} here{_after(s.last_id, s.last_line)}")
 
     def _check_transition_detail(self, detail: Any, key: tuple[int, int], eid: int,
                                  line: int | None) -> None:

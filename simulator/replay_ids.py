@@ -20,7 +20,7 @@ _MASK64 = (1 << 64) - 1
 class EventIdTable:
     """``id -> hash``: ``setdefault`` returns the hash already stored, or stores the new one."""
 
-    __slots__ = ("_bits", "_count", "_hashes", "_keys", "_limit", "_mask", "_odd")
+    __slots__ = ("_bits", "_count", "_hashes", "_keys", "_limit", "_mask", "_odd", "_shift")
 
     def __init__(self, bits: int = 12) -> None:
         self._odd: dict[int, int] = {}
@@ -30,6 +30,7 @@ class EventIdTable:
     def _alloc(self, bits: int) -> None:
         size = 1 << bits
         self._bits = bits
+        self._shift = 64 - bits
         self._mask = size - 1
         self._limit = size // 2
         self._keys = array("q", [_EMPTY]) * size
@@ -40,22 +41,20 @@ class EventIdTable:
 
     def setdefault(self, key: int, value: int) -> int | None:
         """The value stored for ``key``; if none, store ``value`` and return None."""
-        if key <= _EMPTY or key > _MAX:
+        if not -_MAX <= key <= _MAX:  # the empty marker -2**63 is outside too
             old = self._odd.get(key)
             if old is None:
                 self._odd[key] = value
             return old
         keys = self._keys
-        mask = self._mask
         # Fibonacci hashing: the top bits of id * golden ratio spread sequential and strided ids.
-        slot = ((key * _GOLDEN) & _MASK64) >> (64 - self._bits)
-        while True:
-            found = keys[slot]
+        slot = ((key * _GOLDEN) & _MASK64) >> self._shift
+        found = keys[slot]
+        while found != _EMPTY:
             if found == key:
                 return self._hashes[slot]
-            if found == _EMPTY:
-                break
-            slot = (slot + 1) & mask
+            slot = (slot + 1) & self._mask
+            found = keys[slot]
         keys[slot] = key
         self._hashes[slot] = value
         self._count += 1
@@ -64,23 +63,22 @@ class EventIdTable:
         return None
 
     def get(self, key: int) -> int | None:
-        if key <= _EMPTY or key > _MAX:
+        if not -_MAX <= key <= _MAX:  # the empty marker -2**63 is outside too
             return self._odd.get(key)
         keys = self._keys
-        mask = self._mask
-        slot = ((key * _GOLDEN) & _MASK64) >> (64 - self._bits)
-        while True:
-            found = keys[slot]
+        slot = ((key * _GOLDEN) & _MASK64) >> self._shift
+        found = keys[slot]
+        while found != _EMPTY:
             if found == key:
                 return self._hashes[slot]
-            if found == _EMPTY:
-                return None
-            slot = (slot + 1) & mask
+            slot = (slot + 1) & self._mask
+            found = keys[slot]
+        return None
 
     def _grow(self) -> None:
         old_keys, old_hashes = self._keys, self._hashes
         self._alloc(self._bits + 1)
-        keys, hashes, mask, shift = self._keys, self._hashes, self._mask, 64 - self._bits
+        keys, hashes, mask, shift = self._keys, self._hashes, self._mask, self._shift
         for key, value in zip(old_keys, old_hashes, strict=True):
             if key != _EMPTY:
                 slot = ((key * _GOLDEN) & _MASK64) >> shift

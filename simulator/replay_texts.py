@@ -63,6 +63,11 @@ def endpoint_label(status: int) -> str:
     return ENDPOINT_STATUS_LABELS[EndpointStatus(status)]
 
 
+def sim_status_text(old: int, new: int) -> str:
+    """The platform's text of a SIM status change (the form ``SIM_STATUS_CHANGE`` reads)."""
+    return f"Status of SIM changed from '{sim_label(old)}' to '{sim_label(new)}'"
+
+
 def type_name(event_type: int) -> str:
     """``"'SIM activation' (8)"``: how messages name an event type."""
     return f"'{EVENT_TYPE_DESCRIPTIONS.get(event_type, '?')}' ({event_type})"
