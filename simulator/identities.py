@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from faker import Faker
 
-from lifecycle.codes import ICCID_PREFIX, luhn_digit
+from lifecycle.codes import ICCID_PREFIX
 
 # emnify's home networks: Liechtenstein (295 05) and the international range (901 43).
 IMSI_PREFIXES = ("295050", "90143")
@@ -37,15 +37,27 @@ _DEVICE_NAMES = 256
 _NETWORKS = 16
 
 
+# Luhn over bytes: digits in odd positions from the right are doubled (digit sum), the rest kept.
+_DOUBLED = bytes.maketrans(b"0123456789", bytes([0, 2, 4, 6, 8, 1, 3, 5, 7, 9]))
+_KEPT = bytes.maketrans(b"0123456789", bytes(range(10)))
+
+
+def fast_luhn_digit(digits: str) -> str:
+    """``lifecycle.codes.luhn_digit`` in C loops (~5x faster; a test holds them equal)."""
+    raw = digits.encode("ascii")
+    total = sum(raw[-1::-2].translate(_DOUBLED)) + sum(raw[-2::-2].translate(_KEPT))
+    return "0123456789"[-total % 10]
+
+
 def iccid_with_luhn(iccid19: str) -> str:
     """The 20-digit ICCID that events carry: the 19 digits and their Luhn check digit."""
-    return iccid19 + luhn_digit(iccid19)
+    return iccid19 + fast_luhn_digit(iccid19)
 
 
 def imei(tac: str, serial: int) -> str:
     """A 15-digit IMEI: TAC, 6-digit serial, Luhn check digit."""
     body = f"{tac}{serial:06d}"
-    return body + luhn_digit(body)
+    return body + fast_luhn_digit(body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +144,7 @@ class Identities:
     def __init__(self, seed: int) -> None:
         self.seed = seed
         self.rng = random.Random(seed * 1_000_003 + 17)
+        self._random = self.rng.random
         self.pools = pools(seed)
         r = self.rng
         self._org_id = r.randrange(1_000, 60_000)
@@ -191,16 +204,16 @@ class Identities:
         return batch
 
     def endpoint_id(self) -> int:
-        self._endpoint_id += self.rng.randrange(1, 60)
+        self._endpoint_id += 1 + int(self._random() * 59)
         return self._endpoint_id
 
     def device_name(self) -> str:
         names = self.pools.device_names
-        return names[self.rng.randrange(len(names))]
+        return names[int(self._random() * len(names))]
 
     def ip_address(self) -> str:
         """A fresh address in one of the pool's /16 networks (unique for 65k per network)."""
-        self._host += self.rng.randrange(1, 7)
+        self._host += 1 + int(self._random() * 6)
         if self._host & 0xFF in (0, 255):
             self._host += 2
         nets = self.pools.networks
@@ -210,9 +223,9 @@ class Identities:
 
     def imei(self) -> str:
         """A 15-digit IMEI with a valid Luhn digit."""
-        self._serial += self.rng.randrange(1, 300)
-        return imei(_TACS[self.rng.randrange(len(_TACS))], self._serial % 1_000_000)
+        self._serial += 1 + int(self._random() * 299)
+        return imei(_TACS[int(self._random() * len(_TACS))], self._serial % 1_000_000)
 
     def imeisv(self) -> str:
         """A 16-digit IMEISV: the IMEI without its check digit, then a 2-digit software version."""
-        return f"{self.imei()[:14]}{self.rng.randrange(1, 100):02d}"
+        return f"{self.imei()[:14]}{1 + int(self._random() * 99):02d}"

@@ -186,16 +186,24 @@ _OPERATORS = (
 )
 
 
-def _minute_prefix(minute: int) -> str:
-    t = _EPOCH + timedelta(minutes=minute)
-    return f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:"
+# Canonical timestamps from tables: a day prefix (cached per day), then "HH:MM:", "SS." and
+# "mmmZ" pieces. About 5x cheaper than formatting a datetime per event.
+_HM = tuple(f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60))
+_SS = tuple(f"{s:02d}." for s in range(60))
+_MMM = tuple(f"{m:03d}Z" for m in range(1000))
+
+
+def _day_prefix(day: int) -> str:
+    t = _EPOCH + timedelta(days=day)
+    return f"{t.year:04d}-{t.month:02d}-{t.day:02d}T"
 
 
 def format_ms(ms: int) -> str:
     """Canonical timestamp of ``ms`` since the epoch (``lifecycle.events.format_timestamp``)."""
-    minute, rest = divmod(ms, 60_000)
+    day, rest = divmod(ms, _DAY_MS)
+    minute, rest = divmod(rest, 60_000)
     sec, milli = divmod(rest, 1000)
-    return f"{_minute_prefix(minute)}{sec:02d}.{milli:03d}Z"
+    return _day_prefix(day) + _HM[minute] + _SS[sec] + _MMM[milli]
 
 
 class Platform:
@@ -216,7 +224,7 @@ class Platform:
         if start.tzinfo is None:
             start = start.replace(tzinfo=UTC)
         self._ms = (start - _EPOCH) // timedelta(milliseconds=1)
-        self._minute = -1
+        self._day = -1
         self._prefix = ""
         self.events: list[dict[str, Any]] = []
         self._sink = self.events.append if sink is None else sink
@@ -265,14 +273,6 @@ class Platform:
 
     # ------------------------------------------------------------------ clock and emission
 
-    def _stamp(self) -> str:
-        minute, rest = divmod(self._ms, 60_000)
-        if minute != self._minute:
-            self._minute = minute
-            self._prefix = _minute_prefix(minute)
-        sec, ms = divmod(rest, 1000)
-        return f"{self._prefix}{sec:02d}.{ms:03d}Z"
-
     def _emit(
         self,
         etype: int,
@@ -287,13 +287,20 @@ class Platform:
         event_id: int | None = None,
         tick: bool = True,
     ) -> None:
+        r = int(self._random() * 960)  # one draw: the id gap and the few ms of a series
         if tick:
-            self._ms += 1 + int(self._random() * 24)
+            self._ms += 1 + r % 24
         if event_id is None:
-            self._event_id += 1 + int(self._random() * 40)
+            self._event_id += 1 + r // 24
             event_id = self._event_id
+        day, rest = divmod(self._ms, _DAY_MS)
+        if day != self._day:
+            self._day = day
+            self._prefix = _day_prefix(day)
+        minute, rest = divmod(rest, 60_000)
+        sec, milli = divmod(rest, 1000)
         event: dict[str, Any] = {
-            "timestamp": self._stamp(),
+            "timestamp": self._prefix + _HM[minute] + _SS[sec] + _MMM[milli],
             "alert": False,
             "description": description,
             "id": event_id,

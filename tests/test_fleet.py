@@ -54,7 +54,7 @@ def test_same_bytes_in_another_process_with_another_hash_seed() -> None:
 
 def test_fast_writer_equals_canonical_dumps(fleet: list[dict[str, Any]]) -> None:
     out = io.BytesIO()
-    assert write_jsonl(fleet, out, chunk=100) == len(fleet)
+    assert write_jsonl(fleet, out, chunk_size=100) == len(fleet)
     assert out.getvalue() == b"".join(dumps(e) + b"\n" for e in fleet)
     with_network = list(generate(sims=60, seed=2, network_events=True))
     out = io.BytesIO()

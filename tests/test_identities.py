@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from lifecycle.codes import ICCID_PREFIX, luhn_digit, luhn_valid
-from simulator.identities import IMSI_PREFIXES, Identities, iccid_with_luhn, imei, pools
+from simulator.identities import (
+    IMSI_PREFIXES,
+    Identities,
+    fast_luhn_digit,
+    iccid_with_luhn,
+    imei,
+    pools,
+)
+
+
+@given(st.text(alphabet="0123456789", min_size=1, max_size=30))
+def test_fast_luhn_equals_the_models_luhn(digits: str) -> None:
+    assert fast_luhn_digit(digits) == luhn_digit(digits)
 
 
 def test_known_luhn_digits() -> None:
