@@ -137,9 +137,9 @@ def validate_path(
     ``simulator.errors.InputError`` before any event is replayed. ``progress``, if given, is
     called with the number of events replayed so far every ``PROGRESS_EVERY`` events.
 
-    >>> report = validate_path("tests/data/seed-examples.jsonl")   # doctest: +SKIP
-    >>> report.order, report.events, report.errors
-    ('sorted', 13, 0)
+    >>> report = validate_path("tests/data/seed-examples.jsonl")  # from the repository root
+    >>> report.order, report.events, report.source
+    ('sorted', 13, 'tests/data/seed-examples.jsonl')
     """
     run = _Run(complete_history, assume_registered, progress)
     with open_log(path) as log:
