@@ -120,7 +120,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class Guard:
-    """Rate limiting (429 + Retry-After) and the body size limit, before any routing."""
+    """Rate limiting (429 + Retry-After), the body size limit and trailing slashes, before any
+    routing."""
 
     def __init__(self, app: ASGIApp, *, limiter: RateLimiter | None, max_body: int) -> None:
         self.app = app
@@ -131,6 +132,10 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = scope.get("path", "")
+        if len(path) > 1 and path.endswith("/"):  # /api/v1/event/ is /api/v1/event: no redirect
+            scope = dict(scope, path=path.rstrip("/") or "/",
+                         raw_path=scope.get("raw_path", b"").rstrip(b"/") or b"/")
         if self.limiter is not None:
             client = scope.get("client") or ("?", 0)
             wait = self.limiter.acquire(str(client[0]))

@@ -686,6 +686,9 @@ def test_malformed_and_oversized_requests_get_json_errors(env: Env) -> None:
     assert_error(env.api.post("/api/v1/authenticate",
                               json={"application_token": "x" * 5000}), 422)
     assert_error(env.api.get("/api/v1/nowhere", headers=headers), 404)
+    slashed = env.api.get("/api/v1/event/", headers=headers)  # served, not redirected
+    assert slashed.status_code == 200 and slashed.json()
+    assert_error(env.api.get("/api/v1/sim/0/", headers=headers), 404)
     assert_error(env.api.request("PUT", "/api/v1/event", headers=headers), 405)
     assert env.api.patch(url, headers=headers, json={"status": {"id": 1}}).status_code == 204
 
