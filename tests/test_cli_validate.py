@@ -342,3 +342,18 @@ def test_progress_is_called_for_long_runs(
     calls: list[int] = []
     validate_path(path, progress=calls.append)
     assert calls == [2, 4]
+
+
+def test_progress_shows_only_after_a_second(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from simulator.cli import validate as command
+
+    clock = iter([100.0, 100.5, 101.5])
+    monkeypatch.setattr(command.time, "monotonic", lambda: next(clock))
+    progress = command._Progress()
+    progress(65_536)  # half a second in: quiet
+    assert capsys.readouterr().err == ""
+    progress(131_072)
+    progress.clear()
+    assert capsys.readouterr().err == "\rsimlife: validated 131,072 events\r\x1b[K"
