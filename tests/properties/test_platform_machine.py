@@ -30,7 +30,7 @@ from simulator.platform import Platform, Refused, Settings
 from simulator.replay import Replay
 from tests.properties.budget import budget
 
-_API, _POLICY = int(Source.API), int(Source.POLICY_CONTROL)
+_API, _POLICY, _NETWORK = int(Source.API), int(Source.POLICY_CONTROL), int(Source.NETWORK)
 _DAY_MS = 86_400_000
 _EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
@@ -50,6 +50,21 @@ def _table_allows(machine: Any, source: int, old: int, new: int) -> tuple[int, .
         if src == source and table.get(old) == new
     )
     return found or None
+
+
+def _without_attach(
+    emitted: list[tuple[int, int]], series: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """``emitted`` without the network attach pairs (1, 2) that ``series`` does not hold."""
+    out: list[tuple[int, int]] = []
+    wanted = list(series)
+    for item in emitted:
+        if wanted and item == wanted[0]:
+            wanted.pop(0)
+            out.append(item)
+        elif item not in ((1, _NETWORK), (2, _NETWORK)):
+            out.append(item)
+    return out
 
 
 def _sims_of(event: dict[str, Any]) -> set[int]:
@@ -125,6 +140,13 @@ class PlatformMachine(RuleBasedStateMachine):
         for e in self.pending:
             if e["event_source"]["id"] == _POLICY:
                 event(f"auto-activation: {e['detail']['transition']['reason']}")
+
+    def _expect_series(self, series: list[tuple[int, int]]) -> None:
+        """The step emitted exactly ``series`` (type, source); attach events aside."""
+        emitted = [(e["event_type"]["id"], e["event_source"]["id"]) for e in self.pending]
+        if self.settings.network_events:  # an activation may add its 1 and 2 (attach)
+            emitted = _without_attach(emitted, series)
+        assert emitted == series, f"emitted {emitted}, expected {series}"
 
     def _holder_ft(self, endpoint: int) -> set[int]:
         rec = self.platform.endpoints[endpoint]
@@ -412,6 +434,11 @@ class PlatformMachine(RuleBasedStateMachine):
         owed = self._holder_ft(endpoint) if enabled else set()
         assert self._do(self.platform.delete_endpoint, endpoint) is None
         self._expect_auto(owed)
+        # Spec §4: 9 if Activated, 43 if Enabled (a Factory Test SIM: its auto-activation and
+        # then the 9 follow the 43), 50 if it holds a SIM; then the endpoint is gone silently.
+        series = [(9, _API)] * (old == SimStatus.ACTIVATED) + [(43, _API)] * enabled
+        series += [(8, _POLICY), (9, _API)] * bool(owed) + [(50, _API)] * (sim is not None)
+        self._expect_series(series)
         assert self.platform.endpoints[endpoint].status == EndpointStatus.DELETED
         if sim is not None:
             rec = self.platform.sims[sim]
@@ -439,6 +466,14 @@ class PlatformMachine(RuleBasedStateMachine):
         status, ws, holder = before.sims[sim]
         wanted = SimStatus.ACTIVATED if owed else status
         assert after.sims[sim] == (wanted, ws, holder)
+        # Spec §4: 68, [8 auto-activation], 9, 5, 43, 42, 8, 1 (9/8 if Activated, 43/42 if
+        # Enabled): the series as the model says, network attach events aside.
+        active = wanted == SimStatus.ACTIVATED
+        series = [(68, _API)] + [(8, _POLICY)] * bool(owed) + [(9, _API)] * active
+        series += [(5, _NETWORK)] + [(43, _API), (42, _API)] * (
+            before.endpoints[endpoint][0] == EndpointStatus.ENABLED)
+        series += [(8, _API)] * active + [(1, _NETWORK)]
+        self._expect_series(series)
 
     # ------------------------------------------------------------------ migration
 
