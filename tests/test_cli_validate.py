@@ -344,14 +344,11 @@ def test_progress_is_called_for_long_runs(
     assert calls == [2, 4]
 
 
-def test_progress_shows_only_after_a_second(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_progress_shows_only_after_a_second(capsys: pytest.CaptureFixture[str]) -> None:
     from simulator.cli import validate as command
 
     clock = iter([100.0, 100.5, 101.5])
-    monkeypatch.setattr(command.time, "monotonic", lambda: next(clock))
-    progress = command._Progress()
+    progress = command._Progress(clock=lambda: next(clock))
     progress(65_536)  # half a second in: quiet
     assert capsys.readouterr().err == ""
     progress(131_072)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 
 import click
 
@@ -71,18 +72,21 @@ def _ranges(
 class _Progress:
     """A count on a terminal's stderr once a run has taken more than a second."""
 
-    def __init__(self) -> None:
-        self._start = time.monotonic()
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._start = clock()
         self._shown = False
 
     def __call__(self, events: int) -> None:
-        if time.monotonic() - self._start >= 1.0:
-            click.echo(f"\rsimlife: validated {events:,} events", err=True, nl=False)
+        if self._clock() - self._start >= 1.0:
+            sys.stderr.write(f"\rsimlife: validated {events:,} events")
+            sys.stderr.flush()
             self._shown = True
 
     def clear(self) -> None:
         if self._shown:
-            click.echo("\r\x1b[K", err=True, nl=False)
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
 
 
 @click.command(help=_help(), short_help="Validate a recorded event log (exit 0, 1 or 2).")
