@@ -361,6 +361,8 @@ def corrupt_description(log: Log, rng: random.Random) -> Log | None:
             options.append((i, "sim-id"))
         elif kind == _T.SIM_REGISTRATION:
             options.append((i, "batch-size"))
+        elif kind == _T.SIM_MIGRATION:
+            options.append((i, "migration-target"))
     choice = _pick(rng, options)
     if choice is None:
         return None
@@ -383,6 +385,10 @@ def corrupt_description(log: Log, rng: random.Random) -> Log | None:
     elif how == "sim-id":
         sim = event["sim"]["id"]
         event["description"] = text.replace(f"SIM {sim} ", f"SIM {sim + rng.randrange(1, 99)} ", 1)
+    elif how == "migration-target":
+        target = event["detail"]["target_workspace"]["id"]
+        wrong = target + rng.randrange(1, 99)
+        event["description"] = text.replace(f"to workspace {target} ", f"to workspace {wrong} ")
     else:
         size = event["detail"]["sim_batch"]["batch_size"]
         event["description"] = f"Batch of {size + rng.randrange(1, 9)} SIM(s) registered."
@@ -738,6 +744,62 @@ def drop_registration(log: Log, rng: random.Random) -> Log | None:
     return None if i is None else _dropped(log, i)
 
 
+def corrupt_luhn(log: Log, rng: random.Random) -> Log | None:
+    """Break ``iccid_with_luhn`` of one migrated SIM, alike in both halves of its pair."""
+    halves: dict[int, list[int]] = {}
+    for i, event in enumerate(log):
+        if _type(event) == _T.SIM_MIGRATION:
+            halves.setdefault(event["id"], []).append(i)
+    pair = _pick(rng, sorted(halves.values()))
+    if pair is None:
+        return None
+    out = list(log)
+    which = rng.randrange(len(log[pair[0]]["detail"]["sims"]))
+    digit = None
+    for i in pair:
+        event = copy.deepcopy(log[i])
+        listed = event["detail"]["sims"][which]
+        good = listed.get("iccid_with_luhn") or listed["iccid"] + luhn_digit(listed["iccid"])
+        if digit is None:
+            digit = str((int(good[-1]) + rng.randrange(1, 10)) % 10)
+        listed["iccid_with_luhn"] = good[:-1] + digit
+        out[i] = event
+    return out
+
+
+def reuse_iccid(log: Log, rng: random.Random) -> Log | None:
+    """Give a SIM, everywhere, the ICCID of a SIM the log showed earlier."""
+    first_seen: dict[int, tuple[int, str]] = {}
+    for i, event in enumerate(log):
+        if (s := _sim(event)) is not None and s not in first_seen:
+            first_seen[s] = (i, event["sim"]["iccid"])
+    order = sorted(first_seen, key=lambda s: first_seen[s][0])
+    if len(order) < 2:
+        return None
+    a, b = sorted(rng.sample(range(len(order)), 2))
+    old, new = first_seen[order[b]][1][:19], first_seen[order[a]][1][:19]
+    sim = order[b]
+    out = list(log)
+    for i, event in enumerate(log):
+        touched = False
+        if _sim(event) == sim:
+            event = copy.deepcopy(event)
+            iccid = event["sim"]["iccid"]
+            event["sim"]["iccid"] = new + luhn_digit(new) if len(iccid) == 20 else new
+            if isinstance(event.get("description"), str):
+                event["description"] = event["description"].replace(old, new)
+            touched = True
+        if _type(event) == _T.SIM_MIGRATION and sim in _about(event):
+            event = copy.deepcopy(event) if not touched else event
+            for listed in event["detail"]["sims"]:
+                if listed["id"] == sim:
+                    listed["iccid"], listed["iccid_with_luhn"] = new, new + luhn_digit(new)
+            touched = True
+        if touched:
+            out[i] = event
+    return out
+
+
 def _m(name: str, rules: str, apply: Apply, **kw: Any) -> Mutation:
     return Mutation(name, frozenset(rules.split()), apply, doc=apply.__doc__ or "", **kw)
 
@@ -771,5 +833,7 @@ MUTATIONS: dict[str, Mutation] = {
            drop_detach_before_migration, exclusive=True),
         _m("drop-registration", "registration-required", drop_registration,
            complete_history=True),
+        _m("corrupt-luhn", "luhn", corrupt_luhn, exclusive=True),
+        _m("reuse-iccid", "iccid-reuse", reuse_iccid),
     )
 }
