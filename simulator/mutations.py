@@ -768,15 +768,26 @@ def corrupt_luhn(log: Log, rng: random.Random) -> Log | None:
 
 
 def reuse_iccid(log: Log, rng: random.Random) -> Log | None:
-    """Give a SIM, everywhere, the ICCID of a SIM the log showed earlier."""
+    """Give a SIM, everywhere, the ICCID of a SIM the log showed earlier.
+
+    Not where both first show up in one migration's list: the platform's own example lists two
+    SIMs with one ICCID there, so replay lets SIMs listed together share one.
+    """
     first_seen: dict[int, tuple[int, str]] = {}
     for i, event in enumerate(log):
         if (s := _sim(event)) is not None and s not in first_seen:
             first_seen[s] = (i, event["sim"]["iccid"])
+        if _type(event) == _T.SIM_MIGRATION:
+            for listed in event["detail"]["sims"]:
+                first_seen.setdefault(listed["id"], (i, listed["iccid"]))
     order = sorted(first_seen, key=lambda s: first_seen[s][0])
-    if len(order) < 2:
+    pairs = [
+        (a, b) for b in range(len(order)) for a in range(b)
+        if first_seen[order[a]][0] != first_seen[order[b]][0]
+    ]
+    if not pairs:
         return None
-    a, b = sorted(rng.sample(range(len(order)), 2))
+    a, b = rng.choice(pairs)
     old, new = first_seen[order[b]][1][:19], first_seen[order[a]][1][:19]
     sim = order[b]
     out = list(log)
