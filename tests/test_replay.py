@@ -636,3 +636,10 @@ def test_views_have_the_contract_shape() -> None:
     r = replay(ev("assign"), ev("suspend"))
     assert r.sim_views() == {SIM: SimView(1 << SimStatus.SUSPENDED, ORG, EP)}
     assert r.endpoint_views() == {EP: EndpointView(mask_of([0, 1]), SIM)}
+
+
+def test_a_manual_activation_instead_of_the_auto_activation_is_one_finding() -> None:
+    manual = ev("activate", frm="Factory Test")
+    r = replay(*_in_factory_test(), ev("disable"), manual, ev("suspend"))
+    assert [f.rule for f in r.findings] == ["missing-auto-activation"]
+    assert hits(r, "missing-auto-activation") == [(manual["id"], 5)]
