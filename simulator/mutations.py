@@ -770,8 +770,8 @@ def corrupt_luhn(log: Log, rng: random.Random) -> Log | None:
 def reuse_iccid(log: Log, rng: random.Random) -> Log | None:
     """Give a SIM, everywhere, the ICCID of a SIM the log showed earlier.
 
-    Not where both first show up in one migration's list: the platform's own example lists two
-    SIMs with one ICCID there, so replay lets SIMs listed together share one.
+    Not where the second first shows up in a migration that lists both: the platform's own
+    example lists two SIMs with one ICCID there, so replay lets SIMs listed together share one.
     """
     first_seen: dict[int, tuple[int, str]] = {}
     for i, event in enumerate(log):
@@ -783,7 +783,7 @@ def reuse_iccid(log: Log, rng: random.Random) -> Log | None:
     order = sorted(first_seen, key=lambda s: first_seen[s][0])
     pairs = [
         (a, b) for b in range(len(order)) for a in range(b)
-        if first_seen[order[a]][0] != first_seen[order[b]][0]
+        if order[a] not in _about(log[first_seen[order[b]][0]])
     ]
     if not pairs:
         return None
