@@ -158,7 +158,9 @@ class Replay:
         # Registration ranges, sorted and disjoint: (first, last, workspace, event id, line).
         self._ranges: list[tuple[int, int, int, int, int | None]] = []
         self._range_starts: list[int] = []
-        self._owed: dict[int, tuple[int, int | None, int]] = {}  # sim -> trigger (id, line, type)
+        # SIM -> the 42/43/68 after which its next event must (or, if it only may have been in
+        # Factory Test, may) be its auto-activation: (event id, line, type, certain).
+        self._owed: dict[int, tuple[int, int | None, int, bool]] = {}
         self.orgs: set[int] = set()  # every workspace the log holds events of
         self._migrations = Migrations(self)
         self._handlers: dict[int, Handler] = {
@@ -295,7 +297,9 @@ class Replay:
     def finish(self) -> None:
         """End of log: report the migration halves still unpaired and the owed auto-activations."""
         self._migrations.finish()
-        for sid, (eid, line, tid) in self._owed.items():
+        for sid, (eid, line, tid, certain) in self._owed.items():
+            if not certain:
+                continue  # it only may have been in Factory Test: nothing was owed
             self.add("pending-auto-activation", eid, line,
                      f"SIM {sid} was in Factory Test at {texts.type_name(tid)} on its endpoint; "
                      "the log ends before its auto-activation (8 from Policy Control)")
@@ -361,8 +365,9 @@ class Replay:
               line: int | None, *, arrives: bool = False) -> _Sim | None:
         """The SIM an event is about, after the checks every §3 event makes; None if deleted.
 
-        ``org`` is the workspace the event places the SIM in; ``arrives`` marks the target half
-        of a migration, through which a SIM may first appear under ``--complete-history``.
+        ``org`` is the workspace the event places the SIM in. ``arrives`` marks a target half
+        seen before its source half: the SIM comes from a workspace this log may not show, so
+        its workspace is not checked, and under ``--complete-history`` it may first appear so.
         """
         s = self._sims.get(sid)
         if s is None:
@@ -383,8 +388,12 @@ class Replay:
                      f"no {texts.type_name(tid)} may follow")
             return None
         if self._owed and sid in self._owed:
-            trigger, trigger_line, trigger_type = self._owed.pop(sid)
-            if (tid, src) != _AUTO_ACTIVATION:
+            trigger, trigger_line, trigger_type, certain = self._owed.pop(sid)
+            if (tid, src) == _AUTO_ACTIVATION:
+                s.mask &= _FT  # it was in Factory Test after all
+            elif not certain:
+                s.mask = s.mask & ~_FT or s.mask  # it was not, or this would be its activation
+            else:
                 self.add("missing-auto-activation", eid, line,
                          f"SIM {sid} was in Factory Test at {texts.type_name(trigger_type)} "
                          f"({texts.where(trigger, trigger_line)}) on its endpoint, so its next "
@@ -393,16 +402,23 @@ class Replay:
                 # The platform auto-activates at once, but the log does not show it: go on
                 # from either state, so one missing event does not become two findings.
                 s.mask = _A | _FT
-        if org != s.org:
+        if org != s.org and not arrives:
             self.add("workspace-mismatch", eid, line,
                      f"SIM {sid} belongs to workspace {s.org}, but {texts.type_name(tid)} places "
                      f"it in workspace {org} and no migration moved it")
             s.org = org
         return s
 
-    def migrate(self, s: _Sim, sid: int, target: int, eid: int, line: int | None) -> None:
-        """Move a SIM to ``target``; an Activated or held SIM is suspended and released (§5)."""
-        if s.mask == _A or _held(s.ep):
+    def migrate(self, s: _Sim, sid: int, target: int, eid: int, line: int | None, *,
+                arrives: bool = False) -> None:
+        """Move a SIM to ``target``; an Activated or held SIM is suspended and released (§5).
+
+        A SIM that ``arrives`` (see ``touch``) may have lived elsewhere since the log last saw
+        it: it is in any state a migration leaves (not Activated), whatever it was here.
+        """
+        if arrives and s.last_id is not None:
+            s.mask = _SIM_ALIVE
+        elif s.mask == _A or _held(s.ep):
             what = []
             if s.mask == _A:
                 what.append("Activated with no 9 (suspension) logged")
@@ -461,17 +477,20 @@ class Replay:
         s.ep = None
 
     def _oblige(self, e: _Endpoint, eid: int, line: int | None, tid: int) -> None:
-        """A 42/43/68 on an endpoint: its Factory Test SIM owes an auto-activation (spec §4)."""
+        """A 42/43/68 on an endpoint: its Factory Test SIM owes an auto-activation (spec §4).
+
+        A SIM that only may be in Factory Test loses that possibility at its next event, unless
+        that event is the auto-activation: in a log that starts mid-life, 43 then 8 (Policy
+        Control) is how a SIM first seen at the 43 shows it was in Factory Test.
+        """
         sid = e.sim
         if not _held(sid):
             return
         s = self._sims.get(sid)  # type: ignore[arg-type]
         if s is None:
             return
-        if s.mask == _FT:
-            self._owed[sid] = (eid, line, tid)  # type: ignore[index]
-        elif s.mask & _FT:
-            s.mask &= ~_FT
+        if s.mask & _FT:
+            self._owed[sid] = (eid, line, tid, s.mask == _FT)  # type: ignore[index]
 
     # ------------------------------------------------------------------ SIM status: 8, 9, 45
 

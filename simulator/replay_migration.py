@@ -111,7 +111,9 @@ class Migrations:
                 return
         elif eid not in self._pending:
             self._pending[eid] = half
-        self._move(kind, target, sims, eid, src, line)
+        # A target half before any source half: the SIMs come from a workspace this log may not
+        # hold (spec §5: a log of one workspace holds one half), or not all of.
+        self._move(target, sims, eid, src, line, arrives=kind == "target")
 
     def _check_half(self, event: dict[str, Any], kind: str, org: int, target: int,
                     sources: frozenset[int], eid: int, line: int | None) -> None:
@@ -161,8 +163,8 @@ class Migrations:
                              + "; ".join(problems)
                              + f" (first half: {texts.where(first.event_id, first.line)})")
 
-    def _move(self, kind: str, target: int, sims: list[_MigratedSim], eid: int, src: int,
-              line: int | None) -> None:
+    def _move(self, target: int, sims: list[_MigratedSim], eid: int, src: int,
+              line: int | None, *, arrives: bool) -> None:
         replay = self._replay
         together = [m.id for m in sims]
         for m in sims:
@@ -174,10 +176,9 @@ class Migrations:
                                f"SIM {m.id}: iccid_with_luhn is {m.with_luhn}, but iccid "
                                f"{m.iccid} with its check digit is {wanted}")
             replay.identity(m.id, ic, eid, line, together)
-            s = replay.touch(m.id, ic, m.source, eid, _MIGRATION, src, line,
-                             arrives=kind == "target")
+            s = replay.touch(m.id, ic, m.source, eid, _MIGRATION, src, line, arrives=arrives)
             if s is not None:
-                replay.migrate(s, m.id, target, eid, line)
+                replay.migrate(s, m.id, target, eid, line, arrives=arrives)
 
     def finish(self) -> None:
         """Report the halves whose partner never came (spec §5)."""

@@ -455,12 +455,18 @@ def test_pending_auto_activation() -> None:
     clean(replay(*_in_factory_test(), trigger, ev("auto_activate")))
 
 
-def test_a_sim_that_only_may_be_in_factory_test_loses_that_possibility() -> None:
-    r = replay(ev("disable"))  # the SIM is first seen here: it may be in any live state
-    assert not r.sim_views()[SIM].mask & 1 << SimStatus.FACTORY_TEST
+def test_a_sim_that_only_may_be_in_factory_test_keeps_it_only_for_an_auto_activation() -> None:
+    # First seen at the 43, the SIM may be in any live state: a log that starts mid-life.
+    r = replay(ev("disable"), ev("auto_activate"))
     clean(r)
-    f = only(replay(ev("disable"), ev("auto_activate")), "illegal-transition")
-    assert "needs the SIM Factory Test" in f.message
+    assert r.sim_views()[SIM].mask == 1 << SimStatus.ACTIVATED
+    clean(replay(ev("disable")))  # nothing was owed for sure: no pending warning
+    # Any other next event shows it was not in Factory Test: the possibility is dropped.
+    late = ev("auto_activate")
+    f = only(replay(ev("disable"), ev("enable"), late), "illegal-transition")
+    assert (f.event_id, f.line) == (late["id"], 3)
+    assert "needs the SIM Factory Test, but it can only be Issued, Activated or Suspended" in (
+        f.message)
 
 
 # --------------------------------------------------------------------------- workspaces
@@ -643,3 +649,16 @@ def test_a_manual_activation_instead_of_the_auto_activation_is_one_finding() -> 
     r = replay(*_in_factory_test(), ev("disable"), manual, ev("suspend"))
     assert [f.rule for f in r.findings] == ["missing-auto-activation"]
     assert hits(r, "missing-auto-activation") == [(manual["id"], 5)]
+
+
+def test_a_sim_coming_back_through_a_lone_target_half_may_be_in_any_state() -> None:
+    # Workspace 1's own log: the SIM leaves for 2, lives there unseen (e.g. goes into Factory
+    # Test), and comes back from 3; the halves in between are in other workspaces' logs.
+    away, _ = migration([(SIM, ICCID)], source=ORG, target=2)
+    _, back = migration([(SIM, ICCID)], source=3, target=ORG)
+    r = replay(ev("register"), away, back, ev("assign"), ev("disable"), ev("auto_activate"))
+    assert {f.rule for f in r.findings} == {"orphan-migration-half"}
+    assert hits(r, "orphan-migration-half") == [(away["id"], 2), (back["id"], 3)]
+    # A source half in this workspace still checks where the SIM is.
+    wrong, _ = migration([(SIM, ICCID)], source=ORG + 1, target=2)
+    assert hits(replay(ev("register"), wrong), "workspace-mismatch") == [(wrong["id"], 2)]
