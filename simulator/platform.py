@@ -33,6 +33,7 @@ from simulator.identities import Identities, Person, iccid_with_luhn
 
 DEFAULT_START = datetime(2025, 1, 1, tzinfo=UTC)
 MAX_MIGRATION = 500
+USERS_PER_WORKSPACE = 3
 ERROR_ATTACHED = 1502  # migrating SIMs that endpoints hold, without auto_detach_devices
 _DAY_MS = 86_400_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -144,6 +145,7 @@ _DISABLE = _EP_API[EndpointStatus.DISABLED]
 _ENABLE = _EP_API[EndpointStatus.ENABLED]
 _ENDPOINT_DELETE = ENDPOINT.by_trigger["delete"]
 _SIM_STATUS = {int(s): s for s in SimStatus}
+_FT = SimStatus.FACTORY_TEST
 _EP_STATUS = {int(s): s for s in EndpointStatus}
 
 _TYPE = {t: {"id": t, "description": d} for t, d in EVENT_TYPE_DESCRIPTIONS.items()}
@@ -219,13 +221,17 @@ class Platform:
     ) -> None:
         self.settings = settings
         self.ids = Identities(seed)
-        self._random = random.Random(seed * 1_000_003 + 29).random
+        rng = random.Random(seed * 1_000_003 + 29)
+        self._random = rng.random
+        self._bits = rng.getrandbits
         start = DEFAULT_START if start is None else start
         if start.tzinfo is None:
             start = start.replace(tzinfo=UTC)
         self._ms = (start - _EPOCH) // timedelta(milliseconds=1)
         self._day = -1
+        self._minute = -1
         self._prefix = ""
+        self._minute_prefix = ""
         self.events: list[dict[str, Any]] = []
         self._sink = self.events.append if sink is None else sink
         self._workspaces: dict[int, WorkspaceRecord] = {}
@@ -287,20 +293,24 @@ class Platform:
         event_id: int | None = None,
         tick: bool = True,
     ) -> None:
-        r = int(self._random() * 960)  # one draw: the id gap and the few ms of a series
+        r = self._bits(10)  # one draw: the few ms of a series and the id gap
         if tick:
-            self._ms += 1 + r % 24
+            self._ms += 1 + (r & 15)
         if event_id is None:
-            self._event_id += 1 + r // 24
+            self._event_id += 1 + (r >> 4)
             event_id = self._event_id
-        day, rest = divmod(self._ms, _DAY_MS)
-        if day != self._day:
-            self._day = day
-            self._prefix = _day_prefix(day)
-        minute, rest = divmod(rest, 60_000)
-        sec, milli = divmod(rest, 1000)
+        ms = self._ms
+        minute = ms // 60_000
+        if minute != self._minute:
+            self._minute = minute
+            day = minute // 1440
+            if day != self._day:
+                self._day = day
+                self._prefix = _day_prefix(day)
+            self._minute_prefix = self._prefix + _HM[minute - day * 1440]
+        rest = ms - minute * 60_000
         event: dict[str, Any] = {
-            "timestamp": self._prefix + _HM[minute] + _SS[sec] + _MMM[milli],
+            "timestamp": self._minute_prefix + _SS[rest // 1000] + _MMM[rest % 1000],
             "alert": False,
             "description": description,
             "id": event_id,
@@ -364,7 +374,8 @@ class Platform:
             step.event_type or 0, _API, _STATUS_TEXT[old, new], self._workspaces[rec.workspace].org,
             user, endpoint, rec.obj, rec.imsi_obj,
         )
-        self._entered(rec, old, new)
+        if new == _FT or old == _FT or self.settings.network_events:
+            self._entered(rec, old, new)
 
     def _entered(self, rec: SimRecord, old: SimStatus, new: SimStatus) -> None:
         if new == SimStatus.FACTORY_TEST:
@@ -412,7 +423,7 @@ class Platform:
         """A new organisation with a few users; returns its id."""
         ident, drawn = self.ids.org()
         users = []
-        for _ in range(3):
+        for _ in range(USERS_PER_WORKSPACE):
             p: Person = self.ids.person()
             users.append({"id": p.id, "name": p.name, "username": p.username})
         self._workspaces[ident] = WorkspaceRecord(ident, drawn if name is None else name, users)
@@ -463,18 +474,26 @@ class Platform:
 
     def set_status(self, sim: int, status: SimStatus) -> None:
         """An API status change, checked against the compiled SIM table (400 if not allowed)."""
-        rec = self._sim(sim)
+        rec = self._sims.get(sim)
+        if rec is None or rec.status == SimStatus.DELETED:
+            self._sim(sim)  # raises the 404 or 400
+        assert rec is not None
         if status == SimStatus.DELETED:
             self.delete_sim(sim)
             return
-        step = _SIM_API.get(int(status))
+        step = _SIM_API.get(status)
         if step is None or rec.status not in step.sources:
             raise Refused(
                 400,
                 f"SIM {sim} cannot change from '{rec.status.label}' to "
                 f"'{SimStatus(status).label}'",
             )
-        self._set_sim(rec, step, self._user(self._workspaces[rec.workspace]), self._ep_obj(rec))
+        actor = self._actor
+        user = None
+        if actor is not None:
+            user = self._workspaces[rec.workspace].users[actor % USERS_PER_WORKSPACE]
+        endpoint = None if rec.endpoint is None else self._endpoints[rec.endpoint].obj
+        self._set_sim(rec, step, user, endpoint)
 
     def delete_sim(self, sim: int) -> None:
         rec = self._sim(sim)
@@ -691,7 +710,7 @@ class Platform:
             for r in records
         ]
         target_ref = {"id": target.id}
-        self._event_id += 1 + int(self._random() * 40)
+        self._event_id += 1 + self._bits(6)
         pair_id = self._event_id
         username = user["username"]
         self._emit(
