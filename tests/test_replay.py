@@ -662,3 +662,17 @@ def test_a_sim_coming_back_through_a_lone_target_half_may_be_in_any_state() -> N
     # A source half in this workspace still checks where the SIM is.
     wrong, _ = migration([(SIM, ICCID)], source=ORG + 1, target=2)
     assert hits(replay(ev("register"), wrong), "workspace-mismatch") == [(wrong["id"], 2)]
+
+
+def test_lenient_forms_replay_like_their_canonical_twins() -> None:
+    batch = ev("register", sim=None, description="Batch of 3 SIM(s) registered.",
+               event_severity="INFO")
+    batch["detail"]["sim_batch"].update(
+        batch_size=3, first_iccid="8988303000000000100", last_iccid="8988303000000000102")
+    batch["detail"] = orjson.dumps(batch["detail"]).decode()
+    batch["event_source"] = {"id": 2, "name": "API"}
+    inside = ev("suspend", sim=41, iccid="8988303000000000101", ep=None)
+    r = replay(batch, inside)
+    assert [f.rule for f in r.findings] == ["lenient-format", "illegal-transition"]
+    assert hits(r, "lenient-format") == [(batch["id"], 1)]
+    assert "can only be Issued here" in r.findings[1].message  # the range was registered
