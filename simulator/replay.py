@@ -65,6 +65,7 @@ _SIM_FROM = {key: mask_of(table) for key, table in SIM.by_event.items()}
 _SIM_DEST = {key: table[_SIM_ALIVE] for key, table in _SIM_NEXT.items()}
 _EP_FROM = {key: mask_of(table) for key, table in ENDPOINT.by_event.items()}
 _EP_DEST = {key: table[_EP_ALIVE] for key, table in _EP_NEXT.items()}
+_EP_DEST_LABEL = {key: texts.endpoint_states(mask) for key, mask in _EP_DEST.items()}
 # Lifecycle types whose events no machine table holds: all come from the API (spec §3).
 _API_ONLY = (SIM_REGISTRATION_EVENT[0], 50, 51, 68, 69)
 _ALLOWED_SOURCES = frozenset(
@@ -622,7 +623,8 @@ class Replay:
                             line: int | None) -> None:
         key = (tid, src)
         text = event.get("description")
-        if type(text) is str:
+        if type(text) is str and (epid is None or text != texts.ENDPOINT_STATUS_TEXT.format(
+                epid, _EP_DEST_LABEL[key])):
             m = texts.ENDPOINT_STATUS_CHANGE.match(text)
             if m is not None:
                 named = int(m[1])
@@ -665,18 +667,22 @@ class Replay:
     def _endpoint_with_sim(self, eid: int, tid: int, src: int, org: int, sid: int | None,
                            ic: int | None, epid: int, line: int | None) -> _Endpoint:
         if sid is not None:
-            s = self.touch(sid, ic, org, eid, tid, src, line)
-            if s is not None:
+            s = self._sims.get(sid)
+            if s is None or s.mask == _DEL or s.org != org or (self._owed and sid in self._owed):
+                s = self.touch(sid, ic, org, eid, tid, src, line)
+            if s is not None and (s.ep != epid or self._eps[epid].sim != sid):
                 self.observe(s, sid, epid, eid, line)
         return self.endpoint(epid)
 
     # ------------------------------------------------------------------ assignment: 50, 51
 
-    def _pair_from_text(self, pattern: Any, event: dict[str, Any], eid: int, sid: int | None,
-                        epid: int | None, line: int | None) -> tuple[int | None, int | None]:
+    def _pair_from_text(self, pattern: Any, template: str, event: dict[str, Any], eid: int,
+                        sid: int | None, epid: int | None,
+                        line: int | None) -> tuple[int | None, int | None]:
         """Read sim and endpoint from a 50/51 description (spec §4: it may be the only place)."""
         text = event.get("description")
-        if type(text) is str:
+        if type(text) is str and (sid is None or epid is None
+                                  or text != template.format(sid, epid)):
             m = pattern.match(text)
             if m is not None:
                 named_sim, named_ep = int(m[1]), int(m[2])
@@ -696,12 +702,15 @@ class Replay:
 
     def _on_assign(self, event: dict[str, Any], eid: int, tid: int, src: int, org: int,
                    sid: int | None, ic: int | None, epid: int | None, line: int | None) -> None:
-        sid, epid = self._pair_from_text(texts.SIM_ASSIGNED, event, eid, sid, epid, line)
+        sid, epid = self._pair_from_text(texts.SIM_ASSIGNED, texts.SIM_ASSIGNED_TEXT, event, eid,
+                                         sid, epid, line)
         if sid is None or epid is None:
             return
-        s = self.touch(sid, ic, org, eid, tid, src, line)
-        if s is None:
-            return
+        s = self._sims.get(sid)
+        if s is None or s.mask == _DEL or s.org != org or (self._owed and sid in self._owed):
+            s = self.touch(sid, ic, org, eid, tid, src, line)
+            if s is None:
+                return
         e = self.endpoint(epid)
         if _held(s.ep):
             holder = "it" if s.ep == epid else f"endpoint {s.ep}"
@@ -722,12 +731,15 @@ class Replay:
 
     def _on_release(self, event: dict[str, Any], eid: int, tid: int, src: int, org: int,
                     sid: int | None, ic: int | None, epid: int | None, line: int | None) -> None:
-        sid, epid = self._pair_from_text(texts.SIM_RELEASED, event, eid, sid, epid, line)
+        sid, epid = self._pair_from_text(texts.SIM_RELEASED, texts.SIM_RELEASED_TEXT, event, eid,
+                                         sid, epid, line)
         if sid is None or epid is None:
             return
-        s = self.touch(sid, ic, org, eid, tid, src, line)
-        if s is None:
-            return
+        s = self._sims.get(sid)
+        if s is None or s.mask == _DEL or s.org != org or (self._owed and sid in self._owed):
+            s = self.touch(sid, ic, org, eid, tid, src, line)
+            if s is None:
+                return
         e = self.endpoint(epid)
         if e.sim != UNKNOWN and e.sim != sid:
             holds = "no SIM" if e.sim is None else f"SIM {e.sim}"
