@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -80,7 +79,8 @@ def _story(*steps: dict[str, Any]) -> list[dict[str, Any]]:
     return run_operations(steps).events
 
 
-# Minimal reproductions of what these properties found (examples: they run first, always).
+# Minimal reproductions of what these properties found in replay (fixed in 345513a); as
+# examples they run first, always.
 FT_AT_ENDPOINT_CHANGE = _story(  # 48 45 51 | 43 8(Policy Control): cut before the 43
     {"op": "register", "sims": ["s1"], "status": "Factory Test"},
     {"op": "create_endpoint", "endpoint": "e1", "sim": "s1"},
@@ -104,11 +104,6 @@ ROUND_TRIP = _story(  # w1 sees: 48, 69 (w1 -> w2), 69 (w3 -> w1)
 valid_logs = st.one_of(fleets(max_sims=30), lifecycles(max_steps=30))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="replay drops Factory Test from a SIM that only may be in it at a 42/43/68 on its "
-    "endpoint (spec §4), so the auto-activation that follows is an illegal-transition",
-)
 @budget(0.5)
 @example(log=FT_AT_ENDPOINT_CHANGE, cut=0.6)
 @given(log=valid_logs, cut=st.floats(0, 1))
@@ -121,12 +116,6 @@ def test_a_log_that_starts_mid_life_has_no_error(log: list[dict[str, Any]], cut:
     assert _errors(validate(log[start:])) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="replay, on a one-workspace log: (1) the Factory Test drop of spec §4; (2) a SIM "
-    "that comes back through an orphan target half keeps the state it left with; (3) "
-    "workspace-mismatch on a target half from a workspace the log never showed it reach",
-)
 @budget(0.5)
 @example(log=BACK_IN_FACTORY_TEST)
 @example(log=ROUND_TRIP)
