@@ -42,7 +42,7 @@ def test_generated_log_has_no_finding(sims: int, seed: int, workspaces: int,
     assert validate(log, complete_history=True).findings == []
 
 
-@budget(0.5)
+@budget(1)
 @given(sims=sizes, seed=seeds, workspaces=workspace_counts, network=st.booleans())
 def test_same_arguments_same_bytes(sims: int, seed: int, workspaces: int, network: bool) -> None:
     first = b"\n".join(dumps(e) for e in _log(sims, seed, workspaces, network))
@@ -50,7 +50,7 @@ def test_same_arguments_same_bytes(sims: int, seed: int, workspaces: int, networ
     assert first == again
 
 
-@budget(0.5)
+@budget(1)
 @given(sims=sizes, seed=seeds, workspaces=workspace_counts)
 def test_logs_are_ascending_and_ids_unique_but_for_migration_pairs(
     sims: int, seed: int, workspaces: int
@@ -104,7 +104,7 @@ ROUND_TRIP = _story(  # w1 sees: 48, 69 (w1 -> w2), 69 (w3 -> w1)
 valid_logs = st.one_of(fleets(max_sims=30), lifecycles(max_steps=30))
 
 
-@budget(0.5)
+@budget(1)
 @example(log=FT_AT_ENDPOINT_CHANGE, cut=0.6)
 @given(log=valid_logs, cut=st.floats(0, 1))
 def test_a_log_that_starts_mid_life_has_no_error(log: list[dict[str, Any]], cut: float) -> None:
@@ -116,7 +116,7 @@ def test_a_log_that_starts_mid_life_has_no_error(log: list[dict[str, Any]], cut:
     assert _errors(validate(log[start:])) == []
 
 
-@budget(0.5)
+@budget(1)
 @example(log=BACK_IN_FACTORY_TEST)
 @example(log=ROUND_TRIP)
 @given(log=valid_logs)

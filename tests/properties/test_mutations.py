@@ -59,7 +59,7 @@ def test_catalogue_names_known_rules() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(MUTATIONS))
-@budget(0.5)
+@budget(1)
 @given(log=valid_logs, seed=st.integers(0, 2**32 - 1))
 def test_mutation_is_caught(name: str, log: list[dict[str, Any]], seed: int) -> None:
     mutation = MUTATIONS[name]

@@ -586,5 +586,5 @@ class PlatformMachine(RuleBasedStateMachine):
             assert self.replay.findings == [], self.replay.findings
 
 
-PlatformMachine.TestCase.settings = budget(3, stateful_step_count=30)
+PlatformMachine.TestCase.settings = budget(8, stateful_step_count=30)
 TestPlatformMachine = PlatformMachine.TestCase
