@@ -1,9 +1,8 @@
 """Per-test hypothesis budgets, scaled from the active profile (tests/conftest.py).
 
 A test asks for ``budget(3)``: three times the profile's ``max_examples``, so the ci profile
-stays bounded (the whole property suite takes ~40 s on two cores; keep it under two
-minutes) and
-``HYPOTHESIS_PROFILE=thorough`` runs every property many times longer.
+stays bounded (the whole property suite takes ~40 s on two cores: keep it under two minutes)
+and ``HYPOTHESIS_PROFILE=thorough`` runs every property many times longer.
 """
 
 from __future__ import annotations
