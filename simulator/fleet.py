@@ -250,19 +250,39 @@ def generate(
     if workspaces < 1:
         raise ValueError(f"workspaces must be at least 1, not {workspaces}")
     if settings is None:
-        settings = Settings(activate_on_assign=True, network_events=network_events)
+        settings = default_settings(network_events=network_events)
     elif network_events and not settings.network_events:
         settings = dataclasses.replace(settings, network_events=True)
+    return simulate(sims=sims, seed=seed, start=start, days=days, workspaces=workspaces,
+                    settings=settings)[1]
+
+
+def default_settings(*, network_events: bool = False) -> Settings:
+    """A generated fleet's platform activates SIMs on assignment (the 8-then-51 pattern)."""
+    return Settings(activate_on_assign=True, network_events=network_events)
+
+
+def simulate(
+    *,
+    sims: int,
+    seed: int,
+    start: datetime | None = None,
+    days: int = 30,
+    workspaces: int = 2,
+    settings: Settings,
+) -> tuple[Platform, Iterator[dict[str, Any]]]:
+    """The platform a fleet runs on, and the fleet's events (lazy, as ``generate`` gives them).
+
+    Once the events are exhausted, the platform holds the fleet's end state and can take further
+    operations (the events-API stand-in serves it live).
+    """
     start = DEFAULT_START if start is None else start
     if start.tzinfo is None:
         start = start.replace(tzinfo=UTC)
-    return _run(sims, seed, start, days, workspaces, settings)
-
-
-def _run(
-    sims: int, seed: int, start: datetime, days: int, workspaces: int, settings: Settings
-) -> Iterator[dict[str, Any]]:
-    return itertools.chain.from_iterable(_batches(sims, seed, start, days, workspaces, settings))
+    out: list[dict[str, Any]] = []
+    platform = Platform(seed=seed, settings=settings, start=start, sink=out.append)
+    batches = _batches(platform, out, sims, seed, start, days, workspaces)
+    return platform, itertools.chain.from_iterable(batches)
 
 
 # The agenda: every pending step is one int, (time << 60) | (sequence << 30) | subject, so
@@ -277,12 +297,11 @@ _BUCKET = 60_000  # ms; also the shortest delay between two steps of one SIM
 
 
 def _batches(
-    sims: int, seed: int, start: datetime, days: int, workspaces: int, settings: Settings
+    platform: Platform, out: list[dict[str, Any]],
+    sims: int, seed: int, start: datetime, days: int, workspaces: int,
 ) -> Iterator[list[dict[str, Any]]]:
     """The events in lists of a few dozen (``chain`` flattens them without a Python frame
     per event; dumped while still in cache)."""
-    out: list[dict[str, Any]] = []
-    platform = Platform(seed=seed, settings=settings, start=start, sink=out.append)
     rng = random.Random(seed * 1_000_003 + 53)
     ws = [platform.add_workspace() for _ in range(workspaces)]
     fleet = _Fleet(platform, rng, ws)

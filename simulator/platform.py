@@ -233,7 +233,9 @@ class Platform:
         self._prefix = ""
         self._minute_prefix = ""
         self.events: list[dict[str, Any]] = []
-        self._sink = self.events.append if sink is None else sink
+        # Where every emitted event goes, in emission order; replaceable (the stand-in server
+        # redirects a generated fleet's platform to ``events`` once generation is over).
+        self.sink: Callable[[dict[str, Any]], None] = self.events.append if sink is None else sink
         self._workspaces: dict[int, WorkspaceRecord] = {}
         self._sims: dict[int, SimRecord] = {}
         self._endpoints: dict[int, EndpointRecord] = {}
@@ -329,7 +331,7 @@ class Platform:
             event["imsi"] = imsi
         if detail is not None:
             event["detail"] = detail
-        self._sink(event)
+        self.sink(event)
 
     def _user(self, ws: WorkspaceRecord, person: bool = False) -> dict[str, Any] | None:
         actor = self._actor

@@ -24,19 +24,6 @@ from simulator.server_auth import Credentials, User
 from simulator.server_store import EventStore
 
 
-class _ServedPlatform(Platform):
-    """A platform whose sink can be redirected: to the fleet's while it generates, then to
-    ``self.events`` for serving."""
-
-    def __init__(self, *, sink: Callable[[dict[str, Any]], None] | None = None,
-                 **kwargs: Any) -> None:
-        self.relay = sink
-        super().__init__(sink=self._relay_event, **kwargs)
-
-    def _relay_event(self, event: dict[str, Any]) -> None:
-        (self.events.append if self.relay is None else self.relay)(event)
-
-
 class ReadOnly(Exception):
     """A change asked of a stand-in that serves a recorded log."""
 
@@ -94,32 +81,17 @@ class World:
 
     @classmethod
     def from_fleet(cls, *, sims: int, seed: int, **options: Any) -> World:
-        """Serve ``simulator.fleet.generate(sims=, seed=, **options)`` and its platform live.
-
-        ``generate`` does not hand out the platform it drives, and serving needs it for the
-        changes that follow. Until it does, the fleet module's ``Platform`` is replaced, during
-        generation only, by a subclass that records itself; its events flow through the
-        generator as usual and, afterwards, into ``platform.events`` (drained by the world).
-        """
-        from unittest import mock
-
+        """Serve the fleet ``simulator.fleet.generate(sims=, seed=, **options)`` gives, and its
+        platform live: changes that follow append to the same log."""
         from simulator import fleet
 
-        made: list[_ServedPlatform] = []
-
-        class Recorded(_ServedPlatform):
-            def __init__(self, **kwargs: Any) -> None:
-                super().__init__(**kwargs)
-                made.append(self)
-
+        settings = options.pop("settings", None) or fleet.default_settings(
+            network_events=bool(options.pop("network_events", False)))
+        platform, events = fleet.simulate(sims=sims, seed=seed, settings=settings, **options)
         store = EventStore()
-        with mock.patch.object(fleet, "Platform", Recorded):
-            for event in fleet.generate(sims=sims, seed=seed, **options):
-                store.append(event)
-        if len(made) != 1:
-            raise RuntimeError(f"fleet.generate made {len(made)} platforms, expected 1")
-        platform = made[0]
-        platform.relay = None  # from now on into platform.events
+        for event in events:
+            store.append(event)
+        platform.sink = platform.events.append  # from now on into platform.events
         workspaces = {ident: ws.name for ident, ws in platform.workspaces.items()}
         world = cls(store=store, workspaces=workspaces, platform=platform)
         world.drain()

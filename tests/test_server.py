@@ -1012,7 +1012,7 @@ def test_the_documented_paging_example_runs(tmp_path: Path) -> None:
     (code,) = re.findall(r"```python\n(.*?)```", text, re.S)
     script = tmp_path / "example.py"
     script.write_text(code)
-    with serve_process(tmp_path, "--sims", "80", "--seed", "2", "--token", "doc-token") as (
+    with serve_process(tmp_path, "--sims", "300", "--seed", "2", "--token", "doc-token") as (
             base, _):
         done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                               timeout=120, env={"SIMLIFE_URL": base,
