@@ -106,6 +106,7 @@ class Op:
     one_of: tuple[str, ...] = ()  # exactly one of these (use_data) ...
     any_of: tuple[str, ...] = ()  # ... or at least one of these (advance_time)
     summary: str = ""
+    aliases: Mapping[str, str] = dataclasses.field(default_factory=dict)  # other name -> param
 
 
 OPS: dict[str, Op] = {
@@ -136,7 +137,9 @@ OPS: dict[str, Op] = {
     "migrate": Op(
         {"sims": Param(SIMS), "to": Param(WORKSPACE),
          "auto_detach_devices": Param(FLAG, False)},
-        summary="a user moves SIMs to another workspace"),
+        summary="a user moves SIMs to another workspace",
+        # the platform's API calls it target_workspace; `workspace` reads naturally too
+        aliases={"target_workspace": "to", "workspace": "to"}),
     "advance_time": Op(
         {"seconds": Param(DURATION, 0), "minutes": Param(DURATION, 0),
          "hours": Param(DURATION, 0), "days": Param(DURATION, 0)},
@@ -340,6 +343,13 @@ class _Checker:
             raise self.fail(line, f"step {number}: unknown op {op_name!r} "
                                   f"(expected one of: {', '.join(OPS)})")
         op = OPS[op_name]
+        for alias, key in op.aliases.items():
+            if alias in raw:
+                if key in raw:
+                    raise self.fail(self.lines.step(number, alias),
+                                    f"step {number} ({op_name}): give {key!r} or {alias!r}, "
+                                    "not both")
+                raw = {key if k == alias else k: v for k, v in raw.items()}
         for key in raw:
             if key not in op.params and key not in STEP_KEYS:
                 raise self.fail(self.lines.step(number, key),

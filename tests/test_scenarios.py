@@ -310,3 +310,16 @@ def test_cli_verbose_shows_each_step() -> None:
     code, out, _ = invoke("scenario", "run", "-v", str(TENTH_SMS))
     assert code == 0
     assert any("send_sms" in ln and "8*" in ln for ln in out.splitlines())
+
+
+@pytest.mark.parametrize("alias", ["target_workspace", "workspace"])
+def test_migrate_accepts_the_platform_name_of_its_target(alias: str) -> None:
+    source = ROOT / "scenarios" / "14-migration-auto-detach.toml"
+    outcome = run(loads(variant(source, 'to = "w2"', f'{alias} = "w2"'), "alias.toml"))
+    assert outcome.passed, render(outcome)
+
+
+def test_migrate_refuses_a_target_given_twice() -> None:
+    source = ROOT / "scenarios" / "14-migration-auto-detach.toml"
+    with pytest.raises(ScenarioError, match="give 'to' or 'workspace', not both"):
+        loads(variant(source, 'to = "w2"', 'to = "w2"\nworkspace = "w2"'), "twice.toml")
