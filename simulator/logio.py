@@ -43,7 +43,8 @@ import sys
 import tempfile
 import zlib
 from array import array
-from collections.abc import Iterator
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -58,6 +59,7 @@ from simulator.errors import InputError
 GZIP_MAGIC = b"\x1f\x8b"
 _BOM = b"\xef\xbb\xbf"
 _BLOCK = 1 << 20
+_SORTED_BATCH = 512  # records read by offset per batch, for a log in neither order
 # The platform writes "timestamp" first: read it without parsing the line when it is canonical.
 _FAST_PREFIX = b'{"timestamp":"'
 _FAST_LINE = re.compile(rb'\n\{"timestamp":"(.{10}T.{8}\..{3}Z)"')
@@ -87,6 +89,8 @@ class Malformed:
 
 # What an EventLog hands out: (parsed JSON value, 1-based line) or a Malformed record.
 Record = tuple[Any, int] | Malformed
+# What ``EventLog.batches`` hands out: raw lines (blank ones too) and their line numbers.
+Batch = tuple[list[bytes], Sequence[int]]
 
 
 def not_json(exc: json.JSONDecodeError) -> str:
@@ -222,6 +226,14 @@ class EventLog:
     def __iter__(self) -> Iterator[Record]:
         raise NotImplementedError
 
+    def batches(self) -> Iterator[Batch] | None:
+        """The raw lines in replay order, a batch at a time (None: this kind of log has none)."""
+        return None
+
+    def line_at(self, line: int) -> bytes | None:
+        """The raw text of a line handed out by ``batches`` (None if it has none)."""
+        return None
+
     def close(self) -> None:
         """Release the file (and any temporary spool)."""
 
@@ -255,6 +267,7 @@ class _LinesLog(EventLog):
             pos += len(block)
             lineno += n
         index.extend((pos, lineno + 1))
+        self._recent: tuple[int, list[bytes]] = (0, [])  # a block's first line and its lines
         self.records = records
         self.order = scan.order
         self.order_note = scan.note()
@@ -277,17 +290,54 @@ class _LinesLog(EventLog):
         self._f.close()
 
     def __iter__(self) -> Iterator[Record]:
-        if self.order is Order.ASCENDING:
-            return self._forward()
-        if self.order is Order.DESCENDING:
-            return self._backward()
-        return self._sorted()
+        for lines, numbers in self.batches():
+            yield from _records(lines, numbers)
 
-    def _forward(self) -> Iterator[Record]:
-        line = 1
-        for block in _blocks(self._f):  # the same blocks as pass 1, so none is split
-            yield from _records(block, line, reverse=False)
-            line += block.count(b"\n")
+    def batches(self) -> Iterator[Batch]:
+        """Pass 2 in batches: raw lines (blank ones included) with their line numbers, in replay
+        order, a block at a time; a caller that parses them itself skips a generator per event."""
+        if self.order is Order.SORTED:
+            yield from self._sorted()
+            return
+        index = self._index
+        blocks = range(len(index) // 2 - 1)
+        backward = self.order is Order.DESCENDING
+        for k in reversed(blocks) if backward else blocks:
+            first = index[2 * k + 1]
+            lines = self._block_lines(k)
+            self._recent = (first, lines)  # what ``line_at`` asks for is most often near
+            if backward:
+                yield lines[::-1], range(first + len(lines) - 1, first - 1, -1)
+            else:
+                yield lines, range(first, first + len(lines))
+
+    def _block_lines(self, k: int) -> list[bytes]:
+        """The lines of block ``k`` (split as pass 1 counted them; a BOM on line 1 removed)."""
+        index = self._index
+        block = self._read(index[2 * k], index[2 * k + 2])
+        lines = block.split(b"\n")
+        if block.endswith(b"\n"):
+            lines.pop()
+        if not k and lines and lines[0].startswith(_BOM):
+            lines[0] = lines[0][3:]
+        return lines
+
+    def line_at(self, line: int) -> bytes | None:
+        """The raw text of line ``line`` (numbered as in the records), read again from the file.
+
+        For the rare check that needs an earlier event's content again (a repeated id with other
+        bytes): the block of the last call, or of pass 2, is kept, so nearby lines cost no read.
+        """
+        first, lines = self._recent
+        if not first <= line < first + len(lines):
+            firsts = self._index[1::2]
+            k = bisect_right(firsts, line) - 1
+            if not 0 <= k < len(firsts) - 1:
+                return None
+            first, lines = self._recent = (firsts[k], self._block_lines(k))
+            if not first <= line < first + len(lines):
+                return None
+        return lines[line - first]
 
     def _read(self, start: int, end: int) -> bytes:
         data = os.pread(self._fd, end - start, start)
@@ -298,13 +348,7 @@ class _LinesLog(EventLog):
             data += more
         return data
 
-    def _backward(self) -> Iterator[Record]:
-        index = self._index
-        for k in range(len(index) // 2 - 2, -1, -1):
-            block = self._read(index[2 * k], index[2 * k + 2])
-            yield from _records(block, index[2 * k + 1], reverse=True)
-
-    def _sorted(self) -> Iterator[Record]:
+    def _sorted(self) -> Iterator[Batch]:
         offsets = array("q")  # start and end of each record: only a log in neither order
         keys: list[int | None] = []
         lines = array("q")
@@ -322,11 +366,15 @@ class _LinesLog(EventLog):
             keys.append(None if stamp is None else _millis(stamp))
         permutation = _sort_permutation(keys)
         del keys
-        for j in permutation:
-            line = self._read(offsets[2 * j], offsets[2 * j + 1])
-            if lines[j] == 1 and line.startswith(_BOM):
-                line = line[3:]
-            yield _parse(line, lines[j])
+        for at in range(0, len(permutation), _SORTED_BATCH):
+            chunk = permutation[at:at + _SORTED_BATCH]
+            batch = []
+            for j in chunk:
+                line = self._read(offsets[2 * j], offsets[2 * j + 1])
+                if lines[j] == 1 and line.startswith(_BOM):
+                    line = line[3:]
+                batch.append(line)
+            yield batch, [lines[j] for j in chunk]
 
 
 def _blocks(f: BinaryIO) -> Iterator[bytes]:
@@ -379,23 +427,16 @@ def _slow_scan(block: bytes, lineno: int, scan: _OrderScan) -> int:
     return records
 
 
-def _records(block: bytes, first_line: int, *, reverse: bool) -> Iterator[Record]:
-    """The records of a block (lines numbered from ``first_line``), in file or reverse order."""
-    lines = block.split(b"\n")
-    if block.endswith(b"\n"):
-        lines.pop()
-    if first_line == 1 and lines[0].startswith(_BOM):
-        lines[0] = lines[0][3:]
+def _records(lines: list[bytes], numbers: Sequence[int]) -> Iterator[Record]:
+    """The records of a batch: blank lines skipped, each other line parsed."""
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
-    positions = range(len(lines) - 1, -1, -1) if reverse else range(len(lines))
-    for i in positions:
-        line = lines[i]
+    for line, number in zip(lines, numbers, strict=True):
         if not line or line.isspace():
             continue
         try:
-            yield loads(line), first_line + i
+            yield loads(line), number
         except decode_error as exc:
-            yield Malformed(first_line + i, not_json(exc))
+            yield Malformed(number, not_json(exc))
 
 
 class _ArrayLog(EventLog):

@@ -51,6 +51,21 @@ def _digest(event: dict[str, Any]) -> int:
         return hash(json.dumps(event, sort_keys=True, default=repr))
 
 
+def _text_digest(text: bytes) -> int | None:
+    """``_digest`` of the value a line holds (None if it no longer parses to an object)."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    return _digest(value) if type(value) is dict else None
+
+
+_ALLOWED_BY_TYPE: dict[int, frozenset[int]] = {
+    tid: frozenset(src for t, src in _ALLOWED_SOURCES if t == tid)
+    for tid in {t for t, _ in _ALLOWED_SOURCES}
+}
+_NO_SOURCE: frozenset[int] = frozenset()
+
 # (event, id, type, source, organisation, sim id, ICCID, endpoint id, line)
 Handler = Callable[
     [dict[str, Any], int, int, int, int, "int | None", "int | None", "int | None", "int | None"],
@@ -59,7 +74,14 @@ Handler = Callable[
 
 
 class Replay(LifecycleRules):
-    """Streaming replay: ``feed`` parsed events in ascending order, then ``finish``."""
+    """Streaming replay: ``feed`` parsed events in ascending order, then ``finish``.
+
+    Duplicate delivery is the same JSON value after parsing (spec §6). By default each event's
+    value is hashed (orjson with sorted keys, ~1.5 µs). After ``use_source`` each event comes with
+    its raw bytes, which are hashed instead (~0.2 µs): equal hashes mean equal bytes, so the same
+    value. Only when an id repeats with other bytes are both values compared, the earlier one
+    parsed again from its line, so the verdict is the same either way.
+    """
 
     def __init__(
         self,
@@ -72,6 +94,7 @@ class Replay(LifecycleRules):
         self.counts_by_type: Counter[int] = Counter()
         self.orgs: set[int] = set()  # every workspace the log holds events of
         self._ids = EventIdTable()
+        self._recall: Callable[[int], bytes | None] | None = None
         self._migrations = Migrations(self)
         self._handlers: dict[int, Handler] = {
             8: self._on_sim_status,
@@ -87,16 +110,28 @@ class Replay(LifecycleRules):
             69: self._migrations.on_event,
         }
 
+    def use_source(self, recall: Callable[[int], bytes | None], records: int = 0) -> None:
+        """From now on (call it before any ``feed``) every event comes with ``raw``, its line's
+        bytes, and ``recall(line)`` returns the bytes of an earlier event's line again.
+
+        ``records``: about how many events will come, to size the id table once.
+        """
+        if self.events:
+            raise RuntimeError("use_source must come before the first event")
+        self._recall = recall
+        self._ids = EventIdTable.for_events(records, lines=True)
+
     def malformed(self, line: int | None, message: str) -> None:
         self.findings.append(Finding("malformed-event", None, line, message))
 
-    def feed(self, event: Any, line: int | None) -> None:
+    def feed(self, event: Any, line: int | None, raw: bytes | None = None) -> None:
+        """Replay one parsed JSON value; ``raw``: its bytes, only after ``use_source``."""
         self.events += 1
         if type(event) is not dict:
             kind = "an array" if isinstance(event, list) else type(event).__name__
             self.add("malformed-event", None, line, f"expected a JSON object, got {kind}")
             return
-        digest = _digest(event)
+        digest = hash(raw) if raw is not None and self._recall is not None else _digest(event)
         # Fast path: the checks under which ``normalize`` would change nothing (or stricter).
         odd: list[str] | None = None
         try:
@@ -132,13 +167,15 @@ class Replay(LifecycleRules):
             code, source = event["event_type"], event["event_source"]
             severity, owner = event["event_severity"], event["organisation"]
         tid: int = code["id"]
-        seen = self._ids.setdefault(eid, digest)
+        seen = self._ids.setdefault(eid, digest, -1 if line is None else line)
         if seen is not None:
-            if seen == digest or self._migrations.paired_digest(eid) == digest:
+            if (seen == digest or self._migrations.paired_digest(eid) == digest
+                    or (self._recall is not None
+                        and self._same_value(eid, tid, event, raw, digest))):
                 self.add("duplicate-delivery", eid, line,
                          f"event {eid} was delivered before with the same content: counted once")
                 return
-            if not (tid == 69 and self._migrations.completes_pair(eid, event, digest)):
+            if not (tid == 69 and self._migrations.completes_pair(eid, event, digest, line)):
                 self.add("duplicate-event-id", eid, line,
                          f"id {eid} was already used by a different event")
         self.counts_by_type[tid] += 1
@@ -171,13 +208,13 @@ class Replay(LifecycleRules):
                 self.add("malformed-event", eid, line, "sim is not an object with an integer id")
                 return
             sid = sim["id"]
-            raw = sim.get("iccid")
-            if raw is not None:
-                if type(raw) is not str or not raw.isdigit() or not 19 <= len(raw) <= 20:
+            iccid = sim.get("iccid")
+            if iccid is not None:
+                if type(iccid) is not str or not iccid.isdigit() or not 19 <= len(iccid) <= 20:
                     self.add("malformed-event", eid, line,
-                             f"sim.iccid {raw!r} is not 19 or 20 digits")
+                             f"sim.iccid {iccid!r} is not 19 or 20 digits")
                     return
-                ic = int(raw[:19])
+                ic = int(iccid[:19])
                 known = self._iccid_of.get(sid)
                 if known != ic:
                     self.identity(sid, ic, eid, line, ())
@@ -192,12 +229,34 @@ class Replay(LifecycleRules):
                          "endpoint is not an object with an integer id")
                 return
             epid = ep["id"]
-        if (tid, src) not in _ALLOWED_SOURCES:
+        if src not in _ALLOWED_BY_TYPE.get(tid, _NO_SOURCE):
             self.add("source-mismatch", eid, line,
                      f"{texts.type_name(tid)} never comes from source "
                      f"{_SOURCE_DESC.get(src, src)!r}; replayed as if from the API")
             src = _API
         handler(event, eid, tid, src, org, sid, ic, epid, line)
+
+    def _same_value(self, eid: int, tid: int, event: dict[str, Any], raw: bytes | None,
+                    digest: int) -> bool:
+        """Is this event, with other bytes, the same value as the earlier one(s) with its id?
+
+        Only after ``use_source``: the earlier lines are read again and both sides parsed. The
+        half of a migration that pairs with the first event of its id differs from it in
+        ``detail.type``, so that common case reads nothing.
+        """
+        assert self._recall is not None
+        first = self._ids.line_of(eid)
+        if tid == 69 and self._migrations.would_pair(eid, event, first):
+            return False
+        value = digest if raw is None else _text_digest(raw)
+        if value is None:
+            return False
+        for earlier in (first, self._migrations.paired_line(eid)):
+            if earlier is not None:
+                text = self._recall(earlier)
+                if text is not None and _text_digest(text) == value:
+                    return True
+        return False
 
     def finish(self) -> None:
         """End of log: report the migration halves still unpaired and the owed auto-activations."""

@@ -1,9 +1,9 @@
 """Migration pairing for replay (spec §5): two events 69 that share one id.
 
 The first half seen moves the SIMs; the second is only compared with it. Only halves still waiting
-for a partner are kept (plus, per completed pair, the second half's content hash so that a repeat
-delivery of it is recognised); at the end of the log a lone half is an error when the log holds
-the other workspace, and a warning when it does not.
+for a partner are kept (plus, per completed pair, the second half's content hash and line so that
+a repeat delivery of it is recognised); at the end of the log a lone half is an error when the log
+holds the other workspace, and a warning when it does not.
 """
 
 from __future__ import annotations
@@ -75,18 +75,33 @@ class Migrations:
     def __init__(self, replay: Replay) -> None:
         self._replay = replay
         self._pending: dict[int, _Half] = {}
-        self._paired: dict[int, int] = {}  # event id -> content hash of the second half
+        # event id -> content hash and line of the second half
+        self._paired: dict[int, tuple[int, int | None]] = {}
 
     def paired_digest(self, event_id: int) -> int | None:
-        return self._paired.get(event_id) if self._paired else None
+        found = self._paired.get(event_id) if self._paired else None
+        return None if found is None else found[0]
 
-    def completes_pair(self, event_id: int, event: dict[str, Any], digest: int) -> bool:
+    def paired_line(self, event_id: int) -> int | None:
+        found = self._paired.get(event_id) if self._paired else None
+        return None if found is None else found[1]
+
+    def would_pair(self, event_id: int, event: dict[str, Any], first_line: int | None) -> bool:
+        """Would this 69 complete the pending half with its id, which is at ``first_line``?"""
+        pending = self._pending.get(event_id)
+        if pending is None or first_line is None or pending.line != first_line:
+            return False
+        kind = _kind(event)
+        return kind is not None and pending.kind != kind and event_id not in self._paired
+
+    def completes_pair(self, event_id: int, event: dict[str, Any], digest: int,
+                       line: int | None = None) -> bool:
         """Is this 69 the other half of a pending one with its id? (Then the id is no reuse.)"""
         pending = self._pending.get(event_id)
         kind = _kind(event)
         if pending is None or kind is None or pending.kind == kind or event_id in self._paired:
             return False
-        self._paired[event_id] = digest
+        self._paired[event_id] = (digest, line)
         return True
 
     def on_event(self, event: dict[str, Any], eid: int, tid: int, src: int, org: int,

@@ -1,19 +1,28 @@
 """Replay's fast paths agree with the slow definitions they stand in for.
 
 The compact id -> hash table behaves as a dict's ``setdefault``/``get`` through growth; the
-timestamp shape test is never looser than ``CANONICAL_TIMESTAMP``.
+timestamp shape test is never looser than ``CANONICAL_TIMESTAMP``; hashing raw lines instead of
+parsed values (``validate_path``) changes no verdict on repeated ids.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 
+import orjson
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from lifecycle.events import CANONICAL_TIMESTAMP
-from simulator.replay import _DIGITS_TO_ZERO, _TIMESTAMP_SHAPE
+from simulator import logio
+from simulator.replay import _DIGITS_TO_ZERO, _TIMESTAMP_SHAPE, Replay
 from simulator.replay_ids import EventIdTable
+from simulator.validate import validate_path
 
 _EDGES = [-(1 << 63), -(1 << 63) + 1, (1 << 63) - 1, 1 << 63, 1 << 64, -(1 << 70), 0, -1]
 
@@ -61,3 +70,84 @@ def test_fast_timestamp_shape_is_never_looser_than_the_canonical_pattern(stamp: 
         assert re.match(CANONICAL_TIMESTAMP, stamp)
     if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z", stamp):
         assert fast  # and every ASCII canonical stamp takes the fast path
+
+
+# --------------------------------------------------------------------------- raw-byte digests
+
+_STAMPS = ["2025-01-01T00:00:00.000Z", "2025-01-01T00:00:01.000Z", "2025-01-01T00:00:02.000Z"]
+_SHARED_IDS = [None, 77, 78]  # None: the seed's own id
+
+
+def _forms(value: dict[str, Any]) -> list[bytes]:
+    """Texts of one JSON value: the platform's bytes, other key orders, spacing, whitespace."""
+    platform = orjson.dumps(value)
+    return [
+        platform,
+        orjson.dumps(value, option=orjson.OPT_SORT_KEYS),
+        json.dumps(value).encode(),
+        orjson.dumps(dict(reversed(list(value.items())))),
+        b" " + platform + b" \r",
+    ]
+
+
+@given(
+    picks=st.lists(st.tuples(st.integers(0, 12), st.sampled_from(_SHARED_IDS),
+                             st.integers(0, len(_STAMPS) - 1), st.integers(0, 4),
+                             st.booleans()), min_size=1, max_size=25),
+    arrange=st.sampled_from(["ascending", "descending", "as drawn"]),
+    block=st.sampled_from([64, 1 << 20]),
+)
+def test_raw_digests_give_the_verdicts_of_parsed_values(
+    seed_lines: list[bytes], picks: list[tuple[int, int | None, int, int, bool]], arrange: str,
+    block: int, tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """``validate_path`` hashes raw lines; a reference replay hashes parsed values. Same findings,
+    whatever the order, the blank lines, the block size (reading earlier lines again)."""
+    records = []
+    for seed, ident, at, form, blank_before in picks:
+        value = orjson.loads(seed_lines[seed])
+        value["timestamp"] = _STAMPS[at]
+        if ident is not None:
+            value["id"] = ident
+        records.append((_STAMPS[at], value, _forms(value)[form], blank_before))
+    if arrange != "as drawn":
+        records.sort(key=lambda r: r[0], reverse=arrange == "descending")
+    text, numbered = [], []  # numbered: (file line, stamp, parsed value)
+    for stamp, value, raw, blank_before in records:
+        if blank_before:
+            text.append(b"")
+        text.append(raw)
+        numbered.append((len(text), stamp, value))
+    path = tmp_path_factory.mktemp("raw") / "log.jsonl"
+    path.write_bytes(b"\n".join(text) + b"\n")
+    with patch.object(logio, "_BLOCK", block):
+        report = validate_path(path)
+    if report.order == "descending":
+        numbered.reverse()
+    elif report.order == "sorted":
+        numbered.sort(key=lambda r: r[1])  # stable: ties keep file order
+    reference = Replay()
+    for line, _, value in numbered:
+        reference.feed(value, line)
+    reference.finish()
+    got = [(f.rule, f.event_id, f.line, f.message) for f in report.findings
+           if f.rule != "time-order"]
+    assert got == [(f.rule, f.event_id, f.line, f.message) for f in reference.findings]
+
+
+def test_a_redelivery_in_other_bytes_is_a_duplicate_delivery(
+    seed_lines: list[bytes], tmp_path: Path
+) -> None:
+    activation, source, target = (orjson.loads(seed_lines[i]) for i in (0, 11, 12))
+    lines = [orjson.dumps(activation), orjson.dumps(source), orjson.dumps(target),
+             json.dumps(activation, indent=None, sort_keys=True).encode(),
+             orjson.dumps(dict(reversed(list(target.items()))))]
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    report = validate_path(path)
+    assert [(f.rule, f.line) for f in report.findings if f.rule.startswith("duplicate")] == [
+        ("duplicate-delivery", 4), ("duplicate-delivery", 5)]
+    changed = dict(activation, description="Status of SIM changed from 'Issued' to 'Activated'")
+    path.write_bytes(orjson.dumps(activation) + b"\n" + orjson.dumps(changed) + b"\n")
+    assert [(f.rule, f.line) for f in validate_path(path).findings
+            if f.rule.startswith("duplicate")] == [("duplicate-event-id", 2)]
