@@ -54,6 +54,56 @@ def iccid_with_luhn(iccid19: str) -> str:
     return iccid19 + fast_luhn_digit(iccid19)
 
 
+# Luhn sums of every 3-digit group (index = its value), the group's last digit doubled (even
+# position from the right of the body) or kept (odd): a number's sum is one look-up per group.
+def _luhn_groups(last_doubled: bool) -> tuple[int, ...]:
+    def doubled(d: int) -> int:
+        return 2 * d - 9 if d >= 5 else 2 * d
+
+    return tuple(
+        doubled(x % 10) + x // 10 % 10 + doubled(x // 100) if last_doubled
+        else x % 10 + doubled(x // 10 % 10) + x // 100
+        for x in range(1000)
+    )
+
+
+_LUHN_EVEN, _LUHN_ODD = _luhn_groups(True), _luhn_groups(False)
+_DIGITS = "0123456789"
+
+
+def _luhn_sum(body: int, first: int = 0) -> int:
+    """Luhn sum of ``body``'s digits, its last digit at position ``first`` (even: doubled)."""
+    total = 0
+    tables = (_LUHN_EVEN, _LUHN_ODD) if first % 2 == 0 else (_LUHN_ODD, _LUHN_EVEN)
+    group = 0
+    while body:
+        body, x = divmod(body, 1000)
+        total += tables[group & 1][x]
+        group += 1
+    return total
+
+
+_TAC_SUMS = tuple(_luhn_sum(int(tac), 6) for tac in _TACS)  # a TAC precedes 6 serial digits
+
+
+def iccids_with_luhn(first: int, count: int) -> list[tuple[str, str]]:
+    """``count`` consecutive ICCIDs from ``first`` (19 digits as an integer): (19 digits, 20 with
+    the Luhn digit) each; as ``iccid_with_luhn`` gives them (a test holds them equal), ~4x faster:
+    the digits above the last six are summed once per million."""
+    out = []
+    high = -1
+    high_sum = 0
+    for n in range(first, first + count):
+        if n // 1_000_000 != high:
+            high = n // 1_000_000
+            high_sum = _luhn_sum(high, 6)
+        low = n % 1_000_000
+        total = high_sum + _LUHN_EVEN[low % 1000] + _LUHN_ODD[low // 1000]
+        digits = str(n)
+        out.append((digits, digits + _DIGITS[-total % 10]))
+    return out
+
+
 def imei(tac: str, serial: int) -> str:
     """A 15-digit IMEI: TAC, 6-digit serial, Luhn check digit."""
     body = f"{tac}{serial:06d}"
@@ -136,6 +186,16 @@ class Batch:
     def imsi(self, i: int) -> str:
         width = 15 - len(self.imsi_prefix)
         return f"{self.imsi_prefix}{self.first_imsi + i:0{width}d}"
+
+    def imsis(self) -> list[str]:
+        """Every IMSI of the batch, as ``imsi(i)`` gives them (a test holds them equal)."""
+        prefix, width = self.imsi_prefix, 15 - len(self.imsi_prefix)
+        return [prefix + str(n).zfill(width)
+                for n in range(self.first_imsi, self.first_imsi + self.count)]
+
+    def iccids(self) -> list[tuple[str, str]]:
+        """Every ICCID of the batch: (``iccid19(i)``, ``iccid_with_luhn`` of it)."""
+        return iccids_with_luhn(self.first_iccid, self.count)
 
 
 class Identities:
@@ -222,9 +282,12 @@ class Identities:
         return f"{a}.{b}.{host >> 8}.{host & 0xFF}"
 
     def imei(self) -> str:
-        """A 15-digit IMEI with a valid Luhn digit."""
+        """A 15-digit IMEI with a valid Luhn digit (``imei()``, its sum from tables)."""
         self._serial += 1 + int(self._random() * 299)
-        return imei(_TACS[int(self._random() * len(_TACS))], self._serial % 1_000_000)
+        tac = int(self._random() * len(_TACS))
+        serial = self._serial % 1_000_000
+        total = _TAC_SUMS[tac] + _LUHN_EVEN[serial % 1000] + _LUHN_ODD[serial // 1000]
+        return f"{_TACS[tac]}{serial:06d}{_DIGITS[-total % 10]}"
 
     def imeisv(self) -> str:
         """A 16-digit IMEISV: the IMEI without its check digit, then a 2-digit software version."""

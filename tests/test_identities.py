@@ -7,10 +7,12 @@ from hypothesis import strategies as st
 
 from lifecycle.codes import ICCID_PREFIX, luhn_digit, luhn_valid
 from simulator.identities import (
+    _TACS,
     IMSI_PREFIXES,
     Identities,
     fast_luhn_digit,
     iccid_with_luhn,
+    iccids_with_luhn,
     imei,
     pools,
 )
@@ -37,6 +39,28 @@ def test_batch_iccids_consecutive_prefixed_valid() -> None:
     assert [int(i) for i in iccids] == list(range(int(iccids[0]), int(iccids[0]) + 50))
     full = [iccid_with_luhn(i) for i in iccids]
     assert all(len(f) == 20 and luhn_valid(f) and f[-1] == luhn_digit(f[:-1]) for f in full)
+
+
+@given(st.integers(0, 10**19), st.integers(1, 2_500))
+def test_table_luhn_of_a_range_equals_luhn_per_iccid(first: int, count: int) -> None:
+    got = iccids_with_luhn(first, count)
+    assert got == [(str(n), iccid_with_luhn(str(n))) for n in range(first, first + count)]
+
+
+@given(st.integers(0, 10_000), st.sampled_from([1, 2, 77, 400]))
+def test_batch_lists_equal_per_index_values(seed: int, size: int) -> None:
+    batch = Identities(seed).batch(size)
+    assert batch.imsis() == [batch.imsi(i) for i in range(size)]
+    assert batch.iccids() == [(batch.iccid19(i), iccid_with_luhn(batch.iccid19(i)))
+                              for i in range(size)]
+
+
+def test_table_imei_equals_imei_of_the_same_draws() -> None:
+    fast, slow = Identities(6), Identities(6)
+    for _ in range(3_000):
+        slow._serial += 1 + int(slow._random() * 299)
+        tac = _TACS[int(slow._random() * len(_TACS))]
+        assert fast.imei() == imei(tac, slow._serial % 1_000_000)
 
 
 def test_batches_do_not_overlap() -> None:
