@@ -62,6 +62,40 @@ def test_fast_writer_equals_canonical_dumps(fleet: list[dict[str, Any]]) -> None
     assert out.getvalue() == b"".join(dumps(e) + b"\n" for e in with_network)
 
 
+@pytest.mark.parametrize("kwargs", [
+    {"sims": 300, "seed": 7},
+    {"sims": 200, "seed": 3, "network_events": True, "workspaces": 4},
+    {"sims": 60, "seed": 9, "days": 5, "workspaces": 1},
+    {"sims": 90, "seed": 2, "days": 200, "start": datetime(2024, 2, 28, 23, 59, tzinfo=UTC)},
+])
+def test_writing_a_fleet_with_fragments_gives_the_bytes_of_its_dicts(
+    kwargs: dict[str, Any],
+) -> None:
+    fast = io.BytesIO()
+    count = write_jsonl(generate(**kwargs), fast, chunk_size=64)  # fragments (not iterated yet)
+    canonical = [dumps(e) + b"\n" for e in generate(**kwargs)]  # dicts
+    assert count == len(canonical)
+    assert fast.getvalue() == b"".join(canonical)
+
+
+def _only_plain_json(value: Any) -> bool:
+    if isinstance(value, dict):
+        return type(value) is dict and all(_only_plain_json(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_only_plain_json(v) for v in value)
+    return value is None or type(value) in (bool, int, str)
+
+
+def test_iterated_fleets_give_plain_dicts_and_write_the_rest() -> None:
+    events = generate(sims=120, seed=4, network_events=True)
+    first = next(events)
+    rest = io.BytesIO()
+    write_jsonl(events, rest)  # iteration has begun: the remaining dicts
+    whole = [dumps(e) + b"\n" for e in generate(sims=120, seed=4, network_events=True)]
+    assert dumps(first) + b"\n" + rest.getvalue() == b"".join(whole)
+    assert all(_only_plain_json(e) for e in generate(sims=120, seed=4, network_events=True))
+
+
 def test_all_eleven_lifecycle_types(fleet: list[dict[str, Any]]) -> None:
     types = Counter(e["event_type"]["id"] for e in fleet)
     eleven = {8, 9, 10, 42, 43, 45, 48, 50, 51, 68, 69}
