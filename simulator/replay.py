@@ -91,7 +91,7 @@ class Replay(LifecycleRules):
     ) -> None:
         super().__init__(complete_history=complete_history, assume_registered=assume_registered)
         self.events = 0
-        self.counts_by_type: Counter[int] = Counter()
+        self._counts: dict[int, int] = {}  # a plain dict counts faster than a Counter
         self.orgs: set[int] = set()  # every workspace the log holds events of
         self._ids = EventIdTable()
         self._recall: Callable[[int], bytes | None] | None = None
@@ -109,6 +109,11 @@ class Replay(LifecycleRules):
             51: self._on_assign,
             69: self._migrations.on_event,
         }
+
+    @property
+    def counts_by_type(self) -> Counter[int]:
+        """Event type id -> events of that type (duplicate deliveries counted once)."""
+        return Counter(self._counts)
 
     def use_source(self, recall: Callable[[int], bytes | None], records: int = 0) -> None:
         """From now on (call it before any ``feed``) every event comes with ``raw``, its line's
@@ -132,7 +137,8 @@ class Replay(LifecycleRules):
             self.add("malformed-event", None, line, f"expected a JSON object, got {kind}")
             return
         digest = hash(raw) if raw is not None and self._recall is not None else _digest(event)
-        # Fast path: the checks under which ``normalize`` would change nothing (or stricter).
+        # Fast path: the checks under which ``normalize`` would change nothing (or stricter);
+        # the three descriptions are read here and compared with their tables below.
         odd: list[str] | None = None
         try:
             eid = event["id"]
@@ -144,16 +150,18 @@ class Replay(LifecycleRules):
             canonical = (
                 type(eid) is int and type(stamp) is str
                 and stamp.encode().translate(_DIGITS_TO_ZERO) == _TIMESTAMP_SHAPE
-                and type(code) is dict and type(code["id"]) is int and "description" in code
-                and type(source) is dict and type(source["id"]) is int
-                and "description" in source
-                and type(severity) is dict and type(severity["id"]) is int
-                and "description" in severity
-                and type(owner) is dict and type(owner["id"]) is int
+                and type(code) is dict and type(tid := code["id"]) is int
+                and type(source) is dict and type(src := source["id"]) is int
+                and type(severity) is dict and type(sev := severity["id"]) is int
+                and type(owner) is dict and type(org := owner["id"]) is int
                 and type(event.get("alert", False)) is bool
                 and type(event.get("detail")) is not str
                 and None not in event.values()
             )
+            if canonical:
+                said_type = code["description"]
+                said_source = source["description"]
+                said_severity = severity["description"]
         except (KeyError, UnicodeEncodeError):
             canonical = False
         if not canonical:
@@ -166,7 +174,10 @@ class Replay(LifecycleRules):
             eid = event["id"]
             code, source = event["event_type"], event["event_source"]
             severity, owner = event["event_severity"], event["organisation"]
-        tid: int = code["id"]
+            tid, src, sev, org = code["id"], source["id"], severity["id"], owner["id"]
+            said_type = code.get("description", _TYPE_DESC.get(tid))
+            said_source = source.get("description", _SOURCE_DESC.get(src))
+            said_severity = severity.get("description", _SEVERITY_DESC.get(sev))
         seen = self._ids.setdefault(eid, digest, -1 if line is None else line)
         if seen is not None:
             if (seen == digest or self._migrations.paired_digest(eid) == digest
@@ -178,24 +189,25 @@ class Replay(LifecycleRules):
             if not (tid == 69 and self._migrations.completes_pair(eid, event, digest, line)):
                 self.add("duplicate-event-id", eid, line,
                          f"id {eid} was already used by a different event")
-        self.counts_by_type[tid] += 1
+        try:
+            self._counts[tid] += 1
+        except KeyError:
+            self._counts[tid] = 1
         wanted = _TYPE_DESC.get(tid)
         if wanted is None:
             self.add("unknown-event-type", eid, line,
                      f"event type {tid} is in no table of known types; it takes no part in replay")
-        elif code.get("description", wanted) != wanted:
+        elif said_type != wanted:
             self.add("code-mismatch", eid, line,
                      f"event type {tid} is {wanted!r}, not {code.get('description')!r}")
-        src: int = source["id"]
         wanted = _SOURCE_DESC.get(src)
-        if wanted is None or source.get("description", wanted) != wanted:
+        if wanted is None or said_source != wanted:
             self._code_mismatch("event source", source, _SOURCE_DESC, eid, line)
-        wanted = _SEVERITY_DESC.get(severity["id"])
-        if wanted is None or severity.get("description", wanted) != wanted:
+        wanted = _SEVERITY_DESC.get(sev)
+        if wanted is None or said_severity != wanted:
             self._code_mismatch("event severity", severity, _SEVERITY_DESC, eid, line)
         if odd:
             self.add("lenient-format", eid, line, "non-canonical form accepted: " + "; ".join(odd))
-        org: int = owner["id"]
         self.orgs.add(org)
         if src == _POLICY and "user" in event:
             self.add("source-mismatch", eid, line,
@@ -204,31 +216,33 @@ class Replay(LifecycleRules):
         ic: int | None = None
         sim = event.get("sim")
         if sim is not None:
-            if type(sim) is not dict or type(sim.get("id")) is not int:
+            if type(sim) is not dict or type(sid := sim.get("id")) is not int:
                 self.add("malformed-event", eid, line, "sim is not an object with an integer id")
                 return
-            sid = sim["id"]
             iccid = sim.get("iccid")
             if iccid is not None:
-                if type(iccid) is not str or not iccid.isdigit() or not 19 <= len(iccid) <= 20:
-                    self.add("malformed-event", eid, line,
-                             f"sim.iccid {iccid!r} is not 19 or 20 digits")
-                    return
-                ic = int(iccid[:19])
-                known = self._iccid_of.get(sid)
-                if known != ic:
-                    self.identity(sid, ic, eid, line, ())
+                # The text last read for this SIM, and its ICCID as ``identity`` holds it.
+                last = self._iccid_text.get(sid)
+                if last is not None and last[0] == iccid:
+                    ic = last[1]
+                else:
+                    if (type(iccid) is not str or not iccid.isdigit()
+                            or not 19 <= len(iccid) <= 20):
+                        self.add("malformed-event", eid, line,
+                                 f"sim.iccid {iccid!r} is not 19 or 20 digits")
+                        return
+                    ic = int(iccid[:19])
+                    if self._iccid_of.get(sid) != ic:
+                        self.identity(sid, ic, eid, line, ())
+                    self._iccid_text[sid] = (iccid, ic)
         handler = self._handlers.get(tid)
         if handler is None:
             return
         epid: int | None = None
         ep = event.get("endpoint")
-        if ep is not None:
-            if type(ep) is not dict or type(ep.get("id")) is not int:
-                self.add("malformed-event", eid, line,
-                         "endpoint is not an object with an integer id")
-                return
-            epid = ep["id"]
+        if ep is not None and (type(ep) is not dict or type(epid := ep.get("id")) is not int):
+            self.add("malformed-event", eid, line, "endpoint is not an object with an integer id")
+            return
         if src not in _ALLOWED_BY_TYPE.get(tid, _NO_SOURCE):
             self.add("source-mismatch", eid, line,
                      f"{texts.type_name(tid)} never comes from source "

@@ -101,6 +101,9 @@ class EntityState:
         self._sims: dict[int, _Sim] = {}
         self._eps: dict[int, _Endpoint] = {}
         self._iccid_of: dict[int, int] = {}  # sim id -> ICCID (first 19 digits)
+        # sim id -> (the sim.iccid text last read, the ICCID it gave), while that is still
+        # ``_iccid_of[sim id]``: replay reads an ICCID it has seen for a SIM without parsing it.
+        self._iccid_text: dict[int, tuple[str, int]] = {}
         self._sim_of: dict[int, int] = {}  # ICCID -> first sim id seen with it
         # Registration ranges, sorted and disjoint: (first, last, workspace, event id, line).
         self._ranges: list[tuple[int, int, int, int, int | None]] = []
@@ -149,6 +152,7 @@ class EntityState:
             self.add("identity-change", eid, line,
                      f"SIM {sid} carries ICCID {ic} (first 19 digits), but it was {known} before")
             self._iccid_of[sid] = ic
+            self._iccid_text.pop(sid, None)
             self._sim_of.setdefault(ic, sid)
 
     def registered_range(self, ic: int | None) -> tuple[int, int, int, int, int | None] | None:

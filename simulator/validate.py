@@ -26,7 +26,9 @@ class ReplayLike(Protocol):
 
     findings: list[Finding]
     events: int
-    counts_by_type: Counter[int]
+
+    @property
+    def counts_by_type(self) -> Counter[int]: ...
 
     def feed(self, event: Any, line: int | None) -> None: ...
     def malformed(self, line: int | None, message: str) -> None: ...

@@ -576,6 +576,14 @@ def test_identity_change_from_a_migration_listing() -> None:
     assert hits(replay(ev("suspend"), source, target), "identity-change") == [(source["id"], 2)]
 
 
+def test_identity_change_back_after_a_migration_listing() -> None:
+    source, target = migration([(SIM, "8988303000000000009")], source=ORG, target=9)
+    back = ev("activate", org=9, ep=None)  # the SIM's first ICCID text again
+    r = replay(ev("suspend", ep=None), source, target, back)
+    assert [(f.rule, f.line) for f in r.findings] == [("identity-change", 2),
+                                                      ("identity-change", 4)]
+
+
 def test_iccid_reuse_is_a_warning() -> None:
     second = ev("suspend", sim=2, iccid=ICCID, ep=None)
     f = only(replay(ev("suspend", sim=1, iccid=ICCID, ep=None), second), "iccid-reuse")

@@ -18,10 +18,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lifecycle.codes import luhn_digit
 from lifecycle.events import CANONICAL_TIMESTAMP
 from simulator import logio
 from simulator.replay import _DIGITS_TO_ZERO, _TIMESTAMP_SHAPE, Replay
 from simulator.replay_ids import EventIdTable
+from simulator.replay_migration import luhn_digit_fast
 from simulator.validate import validate_path
 
 _EDGES = [-(1 << 63), -(1 << 63) + 1, (1 << 63) - 1, 1 << 63, 1 << 64, -(1 << 70), 0, -1]
@@ -48,6 +50,20 @@ def test_table_agrees_with_a_dict(pairs: list[tuple[int, int]]) -> None:
     assert len(table) == len(reference)
 
 
+@given(st.lists(st.one_of(st.integers(min_value=-(1 << 65), max_value=1 << 65),
+                          st.integers(min_value=0, max_value=40), st.sampled_from(_EDGES)),
+                max_size=300))
+def test_table_with_lines_keeps_each_ids_first_line(keys: list[int]) -> None:
+    table, reference = EventIdTable(bits=2, lines=True), {}
+    for line, key in enumerate(keys):
+        assert table.setdefault(key, key ^ 5, line) == reference.get(key, (None,))[0]
+        reference.setdefault(key, (key ^ 5, line))
+    for key, (value, line) in reference.items():
+        assert (table.get(key), table.line_of(key)) == (value, line)
+    assert table.line_of(12345678901) == reference.get(12345678901, (0, None))[1]
+    assert len(table) == len(reference)
+
+
 def test_sequential_and_strided_ids_grow_the_table_and_stay_findable() -> None:
     table = EventIdTable(bits=4)
     keys = [10**12 + 4096 * i for i in range(5000)] + list(range(5000))
@@ -70,6 +86,12 @@ def test_fast_timestamp_shape_is_never_looser_than_the_canonical_pattern(stamp: 
         assert re.match(CANONICAL_TIMESTAMP, stamp)
     if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z", stamp):
         assert fast  # and every ASCII canonical stamp takes the fast path
+
+
+@given(st.text(alphabet="0123456789", max_size=25) | st.text(max_size=5))
+def test_fast_luhn_digit_agrees_with_the_model(digits: str) -> None:
+    if digits.isdigit() or not digits:
+        assert luhn_digit_fast(digits) == luhn_digit(digits)
 
 
 # --------------------------------------------------------------------------- raw-byte digests
