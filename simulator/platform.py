@@ -139,11 +139,12 @@ class SimRecord:
 
 
 class EndpointRecord:
-    __slots__ = ("id", "imei", "ip_address", "name", "obj", "sim", "status", "workspace")
+    __slots__ = ("id", "imei", "ip_address", "name", "part", "sim", "status", "workspace")
 
     def __init__(
         self, ident: int, workspace: int, status: EndpointStatus, name: str, ip: str,
         imei: str | None,
+        fragments: bool = False,  # see Part
     ) -> None:
         self.id = ident
         self.workspace = workspace
@@ -152,9 +153,23 @@ class EndpointRecord:
         self.ip_address = ip
         self.imei = imei
         self.sim: int | None = None
-        self.obj: dict[str, Any] = {
-            "id": ident, "imei": imei, "ip_address": ip, "name": name, "tags": None,
-        }
+        self.part: Part
+        if fragments:  # the name may be anyone's: orjson escapes it; the rest are digits and dots
+            imei_json = "null" if imei is None else f'"{imei}"'
+            self.part = orjson.Fragment(
+                f'{{"id":{ident},"imei":{imei_json},"ip_address":"{ip}",'
+                f'"name":{orjson.dumps(name).decode()},"tags":null}}')
+        else:
+            self.part = {"id": ident, "imei": imei, "ip_address": ip, "name": name, "tags": None}
+
+    @property
+    def obj(self) -> dict[str, Any]:
+        """The ``endpoint`` object of its events."""
+        part = self.part
+        if type(part) is dict:
+            return part
+        return {"id": self.id, "imei": self.imei, "ip_address": self.ip_address,
+                "name": self.name, "tags": None}
 
 
 def _imei_detail(ep: EndpointRecord) -> dict[str, Any]:
@@ -434,7 +449,7 @@ class Platform:
         return 0 if actor is None else actor % len(ws.users)
 
     def _ep_part(self, rec: SimRecord) -> Part | None:
-        return None if rec.endpoint is None else self._endpoints[rec.endpoint].obj
+        return None if rec.endpoint is None else self._endpoints[rec.endpoint].part
 
     # ------------------------------------------------------------------ lookups (refusals)
 
@@ -500,7 +515,7 @@ class Platform:
         rec = None if ep.sim is None else self._sims[ep.sim]
         self._emit(
             step.event_type or 0, _API, f"Status of Endpoint {ep.id}{_ENDPOINT_TEXT[ep.status]}",
-            self._workspaces[ep.workspace].org_part, user, ep.obj,
+            self._workspaces[ep.workspace].org_part, user, ep.part,
             None if rec is None else rec.sim_part, None if rec is None else rec.imsi_part,
         )
         if rec is not None and rec.status in _AUTO_FROM:
@@ -509,7 +524,7 @@ class Platform:
     def _release(self, ep: EndpointRecord, rec: SimRecord, user: Part | None) -> None:
         self._emit(
             _SIM_RELEASED, _API, f"SIM {rec.id} released from endpoint {ep.id}",
-            self._workspaces[ep.workspace].org_part, user, ep.obj, rec.sim_part, rec.imsi_part,
+            self._workspaces[ep.workspace].org_part, user, ep.part, rec.sim_part, rec.imsi_part,
         )
         ep.sim = None
         rec.endpoint = None
@@ -594,7 +609,7 @@ class Platform:
         user = None
         if actor is not None:
             user = self._workspaces[rec.workspace].user_parts[actor % USERS_PER_WORKSPACE]
-        endpoint = None if rec.endpoint is None else self._endpoints[rec.endpoint].obj
+        endpoint = None if rec.endpoint is None else self._endpoints[rec.endpoint].part
         self._set_sim(rec, step, user, endpoint)
 
     def delete_sim(self, sim: int) -> None:
@@ -640,7 +655,7 @@ class Platform:
         imei = ids.imei() if roll < 0.85 else ids.imeisv() if roll < 0.95 else None
         ep = EndpointRecord(
             ids.endpoint_id(), workspace, _EP_STATUS[int(status)],
-            ids.device_name() if name is None else name, ids.ip_address(), imei,
+            ids.device_name() if name is None else name, ids.ip_address(), imei, self.fragments,
         )
         self._endpoints[ep.id] = ep
         if rec is not None:
@@ -678,7 +693,7 @@ class Platform:
         self._emit(
             _SIM_ASSIGNED, _API, f"SIM {rec.id} assigned to endpoint {ep.id}",
             self._workspaces[ep.workspace].org_part, self._user(self._workspaces[ep.workspace]),
-            ep.obj, rec.sim_part, rec.imsi_part, _imei_detail(ep),
+            ep.part, rec.sim_part, rec.imsi_part, _imei_detail(ep),
         )
 
     def release(self, endpoint: int) -> None:
@@ -694,11 +709,11 @@ class Platform:
         user = self._user(self._workspaces[ep.workspace])
         rec = None if ep.sim is None else self._sims[ep.sim]
         if rec is not None and rec.status in _SUSPEND_FROM:
-            self._set_sim(rec, _SUSPEND, user, ep.obj)
+            self._set_sim(rec, _SUSPEND, user, ep.part)
         if ep.status in _DISABLE_FROM:
             self._set_endpoint(ep, _DISABLE, user)
             if rec is not None and rec.status in _SUSPEND_FROM:
-                self._set_sim(rec, _SUSPEND, user, ep.obj)
+                self._set_sim(rec, _SUSPEND, user, ep.part)
         if rec is not None:
             self._release(ep, rec, user)
         ep.status = _EP_STATUS[_ENDPOINT_DELETE.dest]
@@ -743,13 +758,13 @@ class Platform:
         user = self._user(ws)
         self._emit(
             EventType.RESET_CONNECTIVITY, _API, "Endpoint connectivity reset triggered",
-            ws.org_part, user, ep.obj, rec.sim_part, None, self._reset_detail,
+            ws.org_part, user, ep.part, rec.sim_part, None, self._reset_detail,
         )
         if rec.status in _AUTO_FROM:
             self._auto_activate(rec, FT_RESET)
         suspended = rec.status in _SUSPEND_FROM
         if suspended:
-            self._set_sim(rec, _SUSPEND, user, ep.obj)
+            self._set_sim(rec, _SUSPEND, user, ep.part)
         self._network(rec, 5, "PDP Context deleted.", {"volume": {"total": 0}})
         if ep.status in _DISABLE_FROM:
             self._set_endpoint(ep, _DISABLE, user)
@@ -764,7 +779,7 @@ class Platform:
         rec.status = _SIM_STATUS[_ACTIVATE.dest]
         self._emit(
             _ACTIVATE.event_type or 0, _API, _STATUS_TEXT[old, rec.status],
-            self._workspaces[rec.workspace].org_part, user, ep.obj, rec.sim_part, rec.imsi_part,
+            self._workspaces[rec.workspace].org_part, user, ep.part, rec.sim_part, rec.imsi_part,
         )
 
     def migrate(
@@ -797,7 +812,7 @@ class Platform:
         for rec in records:
             ep = None if rec.endpoint is None else self._endpoints[rec.endpoint]
             if rec.status in _SUSPEND_FROM:
-                self._set_sim(rec, _SUSPEND, user, None if ep is None else ep.obj)
+                self._set_sim(rec, _SUSPEND, user, None if ep is None else ep.part)
             if ep is not None:
                 self._release(ep, rec, user)
         listed = [

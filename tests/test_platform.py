@@ -564,3 +564,33 @@ def test_migration_by_token_still_names_a_user() -> None:
     p.set_actor(None)
     p.migrate([sim], target_workspace=target)
     assert all(e["user"] == p.workspaces[ws].users[0] for e in p.events[-2:])
+
+
+@pytest.mark.parametrize("name", ['Pump "7" \\ west', "Zähler\n\t\x01 ☃", None])
+def test_fragments_serialise_to_the_bytes_of_the_dicts(name: str | None) -> None:
+    def run(fragments: bool) -> tuple[Platform, list[bytes]]:
+        p = Platform(seed=8, settings=Settings(activate_on_assign=True, network_events=True),
+                     fragments=fragments)
+        ws, other = p.add_workspace('Acme "Quoted" \\ Ltd'), p.add_workspace()
+        sims = p.register(3, workspace=ws, status=FT) + p.register(1, workspace=ws)
+        ep = p.create_endpoint(workspace=ws, sim=sims[0], name=name)
+        p.create_endpoint(workspace=ws, sim=sims[3], status=DISABLED)
+        p.send_sms(sims[0], 10)
+        p.use_data(sims[0], 5_000)
+        p.reset_connectivity(ep)
+        p.set_actor(None)
+        p.set_endpoint_status(ep, DISABLED)
+        p.migrate(sims[:2], target_workspace=other, auto_detach_devices=True)
+        p.set_actor(1)
+        p.delete_endpoint(p.create_endpoint(workspace=other, sim=sims[0]))
+        p.advance_time(200 * 86_400)
+        p.delete_sim(sims[0])
+        return p, [orjson.dumps(e) for e in p.events]
+
+    plain, fast = run(False), run(True)
+    assert fast[1] == plain[1]
+    assert [dumps(orjson.loads(line)) for line in fast[1]] == fast[1]  # canonical
+    record, fragment_record = plain[0].sims, fast[0].sims
+    assert all(fragment_record[i].obj == r.obj and fragment_record[i].imsi_obj == r.imsi_obj
+               for i, r in record.items())
+    assert all(fast[0].endpoints[i].obj == e.obj for i, e in plain[0].endpoints.items())
