@@ -31,6 +31,7 @@ from simulator.replay_state import (
     _Sim,
 )
 
+_SIM_UPPER: dict[int, str] = {int(s): s.upper for s in SimStatus}
 _EP_DEST_LABEL = {key: texts.endpoint_states(mask) for key, mask in _EP_DEST.items()}
 # Per (type, source): the exact status texts it may carry -> the bit of their `from` state.
 _STATUS_TEXTS: dict[tuple[int, int], dict[str, int]] = {
@@ -120,12 +121,13 @@ class LifecycleRules(EntityState):
         for end, name, mask in zip(ends, ("from", "to"), allowed, strict=True):
             ident = end.get("id") if isinstance(end, dict) else None
             text = end.get("description") if isinstance(end, dict) else None
-            if type(ident) is not int or ident not in SimStatus.__members__.values():
+            upper = _SIM_UPPER.get(ident) if type(ident) is int else None
+            if upper is None or ident is None:
                 problem = f"{name} {ident!r} is no SIM status"
-            elif text is not None and text != SimStatus(ident).upper:
-                problem = f"{name} {ident} is {SimStatus(ident).upper!r}, not {text!r}"
+            elif text is not None and text != upper:
+                problem = f"{name} {ident} is {upper!r}, not {text!r}"
             elif not mask >> ident & 1:
-                problem = (f"{name} {SimStatus(ident).upper!r} does not fit "
+                problem = (f"{name} {upper!r} does not fit "
                            f"{texts.type_name(key[0])} from this source "
                            f"({texts.sim_states(mask)})")
             else:
@@ -172,7 +174,7 @@ class LifecycleRules(EntityState):
                             line: int | None) -> None:
         key = (tid, src)
         text = event.get("description")
-        if type(text) is str and (epid is None or text != texts.ENDPOINT_STATUS_TEXT.format(
+        if type(text) is str and (epid is None or text != texts.endpoint_status_text(
                 epid, _EP_DEST_LABEL[key])):
             m = texts.ENDPOINT_STATUS_CHANGE.match(text)
             if m is not None:
@@ -215,44 +217,45 @@ class LifecycleRules(EntityState):
 
     def _endpoint_with_sim(self, eid: int, tid: int, src: int, org: int, sid: int | None,
                            ic: int | None, epid: int, line: int | None) -> _Endpoint:
+        e = self._eps.get(epid)
         if sid is not None:
             s = self._sims.get(sid)
             if s is None or s.mask == _DEL or s.org != org or (self._owed and sid in self._owed):
                 s = self.touch(sid, ic, org, eid, tid, src, line)
-            if s is not None and (s.ep != epid or self._eps[epid].sim != sid):
+            if s is not None and (s.ep != epid or e is None or e.sim != sid):
                 self.observe(s, sid, epid, eid, line)
-        return self.endpoint(epid)
+                e = self._eps[epid]
+        if e is None:
+            e = self._eps[epid] = _Endpoint()
+        return e
 
     # ------------------------------------------------------------------ assignment: 50, 51
 
-    def _pair_from_text(self, pattern: Any, template: str, event: dict[str, Any], eid: int,
-                        sid: int | None, epid: int | None,
-                        line: int | None) -> tuple[int | None, int | None]:
+    def _pair_from_text(self, pattern: Any, text: str, eid: int, sid: int | None,
+                        epid: int | None, line: int | None) -> tuple[int | None, int | None]:
         """Read sim and endpoint from a 50/51 description (spec §4: it may be the only place)."""
-        text = event.get("description")
-        if type(text) is str and (sid is None or epid is None
-                                  or text != template.format(sid, epid)):
-            m = pattern.match(text)
-            if m is not None:
-                named_sim, named_ep = int(m[1]), int(m[2])
-                if sid is None:
-                    sid = named_sim
-                elif named_sim != sid:
-                    self.add("description-mismatch", eid, line,
-                             f"description names SIM {named_sim}, but the event is about "
-                             f"SIM {sid}")
-                if epid is None:
-                    epid = named_ep
-                elif named_ep != epid:
-                    self.add("description-mismatch", eid, line,
-                             f"description names endpoint {named_ep}, but the event is about "
-                             f"endpoint {epid}")
+        m = pattern.match(text)
+        if m is not None:
+            named_sim, named_ep = int(m[1]), int(m[2])
+            if sid is None:
+                sid = named_sim
+            elif named_sim != sid:
+                self.add("description-mismatch", eid, line,
+                         f"description names SIM {named_sim}, but the event is about SIM {sid}")
+            if epid is None:
+                epid = named_ep
+            elif named_ep != epid:
+                self.add("description-mismatch", eid, line,
+                         f"description names endpoint {named_ep}, but the event is about "
+                         f"endpoint {epid}")
         return sid, epid
 
     def _on_assign(self, event: dict[str, Any], eid: int, tid: int, src: int, org: int,
                    sid: int | None, ic: int | None, epid: int | None, line: int | None) -> None:
-        sid, epid = self._pair_from_text(texts.SIM_ASSIGNED, texts.SIM_ASSIGNED_TEXT, event, eid,
-                                         sid, epid, line)
+        text = event.get("description")
+        if type(text) is str and (sid is None or epid is None
+                                  or text != texts.sim_assigned_text(sid, epid)):
+            sid, epid = self._pair_from_text(texts.SIM_ASSIGNED, text, eid, sid, epid, line)
         if sid is None or epid is None:
             return
         s = self._sims.get(sid)
@@ -260,28 +263,34 @@ class LifecycleRules(EntityState):
             s = self.touch(sid, ic, org, eid, tid, src, line)
             if s is None:
                 return
-        e = self.endpoint(epid)
-        if _held(s.ep):
+        e = self._eps.get(epid)
+        if e is None:
+            e = self._eps[epid] = _Endpoint()
+        if s.ep is not None and s.ep != UNKNOWN:
             holder = "it" if s.ep == epid else f"endpoint {s.ep}"
             self.add("double-assignment", eid, line,
                      f"SIM {sid} is assigned to endpoint {epid}, but {holder} already holds it"
                      f"{_after(s.last_id, s.last_line)}")
             self.unhold(s)
-        if _held(e.sim) and e.sim != sid:
+        if e.sim is not None and e.sim != UNKNOWN and e.sim != sid:
             self.add("double-assignment", eid, line,
                      f"SIM {sid} is assigned to endpoint {epid}, but that endpoint already "
                      f"holds SIM {e.sim}{_after(e.last_id, e.last_line)}")
-            other = self._sims.get(e.sim)  # type: ignore[arg-type]
+            other = self._sims.get(e.sim)
             if other is not None:
                 self.unhold(other)
-        self.hold(s, sid, e, epid)
+        # ``hold`` would find nothing more to undo: neither holds another now.
+        s.ep = epid
+        e.sim = sid
         s.last_id = e.last_id = eid
         s.last_line = e.last_line = line
 
     def _on_release(self, event: dict[str, Any], eid: int, tid: int, src: int, org: int,
                     sid: int | None, ic: int | None, epid: int | None, line: int | None) -> None:
-        sid, epid = self._pair_from_text(texts.SIM_RELEASED, texts.SIM_RELEASED_TEXT, event, eid,
-                                         sid, epid, line)
+        text = event.get("description")
+        if type(text) is str and (sid is None or epid is None
+                                  or text != texts.sim_released_text(sid, epid)):
+            sid, epid = self._pair_from_text(texts.SIM_RELEASED, text, eid, sid, epid, line)
         if sid is None or epid is None:
             return
         s = self._sims.get(sid)
@@ -289,7 +298,9 @@ class LifecycleRules(EntityState):
             s = self.touch(sid, ic, org, eid, tid, src, line)
             if s is None:
                 return
-        e = self.endpoint(epid)
+        e = self._eps.get(epid)
+        if e is None:
+            e = self._eps[epid] = _Endpoint()
         if e.sim != UNKNOWN and e.sim != sid:
             holds = "no SIM" if e.sim is None else f"SIM {e.sim}"
             self.add("release-mismatch", eid, line,
@@ -300,7 +311,8 @@ class LifecycleRules(EntityState):
             self.add("release-mismatch", eid, line,
                      f"SIM {sid} is released from endpoint {epid}, but {held_by} holds it"
                      f"{_after(s.last_id, s.last_line)}")
-        self.hold(s, sid, e, epid)
+        if s.ep != epid or e.sim != sid:  # else ``hold`` has nothing to undo
+            self.hold(s, sid, e, epid)
         s.ep = e.sim = None
         s.last_id = e.last_id = eid
         s.last_line = e.last_line = line

@@ -267,12 +267,14 @@ class EntityState:
 
     def hold(self, s: _Sim, sid: int, e: _Endpoint, epid: int) -> None:
         """Make ``e`` hold ``s``; former partners become unknown (our knowledge was wrong)."""
-        if _held(s.ep) and s.ep != epid:
-            old = self._eps.get(s.ep)  # type: ignore[arg-type]
+        held = s.ep
+        if held is not None and held != UNKNOWN and held != epid:
+            old = self._eps.get(held)
             if old is not None and old.sim == sid:
                 old.sim = UNKNOWN
-        if _held(e.sim) and e.sim != sid:
-            other = self._sims.get(e.sim)  # type: ignore[arg-type]
+        held = e.sim
+        if held is not None and held != UNKNOWN and held != sid:
+            other = self._sims.get(held)
             if other is not None and other.ep == epid:
                 other.ep = UNKNOWN
         s.ep = epid
@@ -280,8 +282,9 @@ class EntityState:
 
     def unhold(self, s: _Sim) -> None:
         """Release ``s`` from the endpoint replay knows holds it."""
-        if _held(s.ep):
-            e = self._eps.get(s.ep)  # type: ignore[arg-type]
+        held = s.ep
+        if held is not None and held != UNKNOWN:
+            e = self._eps.get(held)
             if e is not None and e.sim != UNKNOWN:
                 e.sim = None
         s.ep = None
@@ -294,10 +297,10 @@ class EntityState:
         Control) is how a SIM first seen at the 43 shows it was in Factory Test.
         """
         sid = e.sim
-        if not _held(sid):
+        if sid is None or sid == UNKNOWN:
             return
-        s = self._sims.get(sid)  # type: ignore[arg-type]
+        s = self._sims.get(sid)
         if s is None:
             return
         if s.mask & _FT:
-            self._owed[sid] = (eid, line, tid, s.mask == _FT)  # type: ignore[index]
+            self._owed[sid] = (eid, line, tid, s.mask == _FT)

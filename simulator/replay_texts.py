@@ -22,11 +22,23 @@ ENDPOINT_STATUS_CHANGE = re.compile(r"Status of Endpoint (\d+) changed to (\w+)\
 SIM_DELETED = re.compile(r"SIM (\d+) \((\d+)\) has been deleted by (.*)\Z", re.DOTALL)
 SIM_RELEASED = re.compile(r"SIM (\d+) released from endpoint (\d+)\Z")
 SIM_ASSIGNED = re.compile(r"SIM (\d+) assigned to endpoint (\d+)\Z")
-# The same texts as templates: building the expected text and comparing costs a quarter of a
-# regex match, so replay reaches for the patterns only when a text differs.
-ENDPOINT_STATUS_TEXT = "Status of Endpoint {} changed to {}"
-SIM_RELEASED_TEXT = "SIM {} released from endpoint {}"
-SIM_ASSIGNED_TEXT = "SIM {} assigned to endpoint {}"
+
+
+# The same texts built from their parts: building the expected text and comparing costs a quarter
+# of a regex match, so replay reaches for the patterns only when a text differs (an f-string
+# builds it in two thirds of the time ``str.format`` takes).
+def endpoint_status_text(endpoint: int, label: str) -> str:
+    return f"Status of Endpoint {endpoint} changed to {label}"
+
+
+def sim_released_text(sim: int, endpoint: int) -> str:
+    return f"SIM {sim} released from endpoint {endpoint}"
+
+
+def sim_assigned_text(sim: int, endpoint: int) -> str:
+    return f"SIM {sim} assigned to endpoint {endpoint}"
+
+
 BATCH_REGISTERED = re.compile(r"Batch of (\d+) SIM\(s\) registered\.\Z")
 MIGRATED_FROM = re.compile(r"SIM\(s\) migrated from workspace (\d+) to workspace (\d+) by user ")
 MIGRATED_TO = re.compile(r"SIM\(s\) migrated to workspace (\d+) by user ")
