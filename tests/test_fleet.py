@@ -68,14 +68,22 @@ def test_fast_writer_equals_canonical_dumps(fleet: list[dict[str, Any]]) -> None
     {"sims": 60, "seed": 9, "days": 5, "workspaces": 1},
     {"sims": 90, "seed": 2, "days": 200, "start": datetime(2024, 2, 28, 23, 59, tzinfo=UTC)},
 ])
-def test_writing_a_fleet_with_fragments_gives_the_bytes_of_its_dicts(
-    kwargs: dict[str, Any],
-) -> None:
+def test_writing_an_unread_fleet_gives_the_bytes_of_its_dicts(kwargs: dict[str, Any]) -> None:
     fast = io.BytesIO()
-    count = write_jsonl(generate(**kwargs), fast, chunk_size=64)  # fragments (not iterated yet)
+    count = write_jsonl(generate(**kwargs), fast, chunk_size=64)  # lines (not iterated yet)
     canonical = [dumps(e) + b"\n" for e in generate(**kwargs)]  # dicts
     assert count == len(canonical)
     assert fast.getvalue() == b"".join(canonical)
+
+
+def test_progress_names_the_last_written_timestamp_on_both_paths() -> None:
+    stamps = [e["timestamp"] for e in generate(sims=80, seed=5)]
+    expected = [(n, stamps[n - 1]) for n in [*range(50, len(stamps), 50), len(stamps)]]
+    for events in (generate(sims=80, seed=5), iter(generate(sims=80, seed=5))):  # lines, dicts
+        seen: list[tuple[int, str]] = []
+        write_jsonl(events, io.BytesIO(), lambda n, t, seen=seen: seen.append((n, t)),
+                    chunk_size=50)
+        assert seen == expected
 
 
 def _only_plain_json(value: Any) -> bool:

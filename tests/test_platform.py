@@ -10,7 +10,7 @@ import pytest
 from lifecycle.codes import ICCID_PREFIX, EndpointStatus, SimStatus, luhn_valid
 from lifecycle.events import dumps, normalize
 from lifecycle.machines import SIM
-from simulator.platform import ERROR_ATTACHED, Platform, Refused, Settings
+from simulator.platform import ERROR_ATTACHED, Platform, Refused, Settings, _json_string
 
 ISSUED, ACTIVATED, SUSPENDED, DELETED, FT = (
     SimStatus.ISSUED, SimStatus.ACTIVATED, SimStatus.SUSPENDED, SimStatus.DELETED,
@@ -567,10 +567,10 @@ def test_migration_by_token_still_names_a_user() -> None:
 
 
 @pytest.mark.parametrize("name", ['Pump "7" \\ west', "Zähler\n\t\x01 ☃", None])
-def test_fragments_serialise_to_the_bytes_of_the_dicts(name: str | None) -> None:
-    def run(fragments: bool) -> tuple[Platform, list[bytes]]:
+def test_lines_are_the_bytes_of_the_dicts(name: str | None) -> None:
+    def run(lines: bool) -> tuple[Platform, list[Any]]:
         p = Platform(seed=8, settings=Settings(activate_on_assign=True, network_events=True),
-                     fragments=fragments)
+                     lines=lines)
         ws, other = p.add_workspace('Acme "Quoted" \\ Ltd'), p.add_workspace()
         sims = p.register(3, workspace=ws, status=FT) + p.register(1, workspace=ws)
         ep = p.create_endpoint(workspace=ws, sim=sims[0], name=name)
@@ -585,12 +585,18 @@ def test_fragments_serialise_to_the_bytes_of_the_dicts(name: str | None) -> None
         p.delete_endpoint(p.create_endpoint(workspace=other, sim=sims[0]))
         p.advance_time(200 * 86_400)
         p.delete_sim(sims[0])
-        return p, [orjson.dumps(e) for e in p.events]
+        return p, p.events
 
-    plain, fast = run(False), run(True)
-    assert fast[1] == plain[1]
-    assert [dumps(orjson.loads(line)) for line in fast[1]] == fast[1]  # canonical
-    record, fragment_record = plain[0].sims, fast[0].sims
-    assert all(fragment_record[i].obj == r.obj and fragment_record[i].imsi_obj == r.imsi_obj
-               for i, r in record.items())
-    assert all(fast[0].endpoints[i].obj == e.obj for i, e in plain[0].endpoints.items())
+    (plain, events), (fast, lines) = run(False), run(True)
+    assert len(set(types(events))) >= 12
+    assert [line.encode() for line in lines] == [dumps(e) + b"\n" for e in events]
+    assert all(fast.sims[i].obj == r.obj and fast.sims[i].imsi_obj == r.imsi_obj
+               for i, r in plain.sims.items())
+    assert all(fast.endpoints[i].obj == e.obj for i, e in plain.endpoints.items())
+
+
+def test_json_strings_without_orjson_are_orjsons() -> None:
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    assert _json_string(every).encode() == orjson.dumps(every)
+    for c in range(0x100):
+        assert _json_string(chr(c)).encode() == orjson.dumps(chr(c))
