@@ -224,7 +224,11 @@ class _Fleet:
                 group.append(other)
         targets = [w for w in self.workspaces if w != rec.workspace]
         target = targets[int(self.random() * len(targets))]
-        held = any(sims[s].endpoint is not None for s in group)
+        held = False
+        for s in group:
+            if sims[s].endpoint is not None:
+                held = True
+                break
         self.p.migrate(group, target_workspace=target,
                        auto_detach_devices=held or self.random() < 0.5)
 

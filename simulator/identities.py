@@ -225,6 +225,7 @@ class Identities:
         self._endpoint_id = r.randrange(1_000_000, 900_000_000)
         self._serial = r.randrange(10**5, 5 * 10**5)
         self._host = r.randrange(256, 4096)
+        self._networks = tuple(_OCTET_DOT[a] + _OCTET_DOT[b] for a, b in self.pools.networks)
         self.first_event_id = r.randrange(10**12, 9 * 10**12)
 
     def org(self) -> tuple[int, str]:
@@ -277,22 +278,22 @@ class Identities:
 
     def ip_address(self) -> str:
         """A fresh address in one of the pool's /16 networks (unique for 65k per network)."""
-        self._host += 1 + int(self._random() * 6)
-        if self._host & 0xFF in (0, 255):
-            self._host += 2
-        nets = self.pools.networks
-        a, b = nets[(self._host >> 16) % len(nets)]
-        host = self._host & 0xFFFF
-        return _OCTET_DOT[a] + _OCTET_DOT[b] + _OCTET_DOT[host >> 8] + _OCTET[host & 0xFF]
+        host = self._host + 1 + int(self._random() * 6)
+        if host & 0xFF in (0, 255):
+            host += 2
+        self._host = host
+        networks = self._networks
+        return (networks[(host >> 16) % len(networks)] + _OCTET_DOT[host >> 8 & 0xFF]
+                + _OCTET[host & 0xFF])
 
     def imei(self) -> str:
         """A 15-digit IMEI with a valid Luhn digit (``imei()``, its sum from tables)."""
-        self._serial += 1 + int(self._random() * 299)
-        tac = int(self._random() * len(_TACS))
-        serial = self._serial % 1_000_000
-        total = _TAC_SUMS[tac] + _LUHN_EVEN[serial % 1000] + _LUHN_ODD[serial // 1000]
-        return (_TACS[tac] + _THREE_DIGITS[serial // 1000] + _THREE_DIGITS[serial % 1000]
-                + _DIGITS[-total % 10])
+        random = self._random
+        self._serial += 1 + int(random() * 299)
+        tac = int(random() * len(_TACS))
+        high, low = divmod(self._serial % 1_000_000, 1000)
+        return (_TACS[tac] + _THREE_DIGITS[high] + _THREE_DIGITS[low]
+                + _DIGITS[-(_TAC_SUMS[tac] + _LUHN_EVEN[low] + _LUHN_ODD[high]) % 10])
 
     def imeisv(self) -> str:
         """A 16-digit IMEISV: the IMEI without its check digit, then a 2-digit software version."""

@@ -257,11 +257,13 @@ _RESET_DETAIL: dict[str, Any] = {"data": {}}
 _EMPTY: dict[str, Any] = {}
 
 # The same constants as text, for platforms made with ``lines=True``: type, source and
-# severity of every (type, source) pair in one piece, and details.
-_HEAD_T = {
-    (t, s): _text("event_type", tv) + _text("event_source", sv) + _text("event_severity", _INFO)
-    for t, tv in _TYPE.items() for s, sv in _SOURCE.items()
-}
+# severity in one piece, at [type << 2 | source] (sources are 0, 1, 2), and details.
+assert max(_SOURCE) < 4
+_HEAD_T = [""] * ((max(_TYPE) + 1) << 2)
+for _t, _tv in _TYPE.items():
+    for _s, _sv in _SOURCE.items():
+        _HEAD_T[_t << 2 | _s] = (
+            _text("event_type", _tv) + _text("event_source", _sv) + _text("event_severity", _INFO))
 _AUTO_DETAIL_T: dict[tuple[str, str], Part] = {
     r: _text("detail", v) for r, v in _AUTO_DETAIL.items()
 }
@@ -273,6 +275,11 @@ _OPERATORS = (
     (5, "O2", "United Kingdom", "23410"), (7, "Orange", "France", "20801"),
     (11, "AT&T", "United States", "310410"), (13, "T-Mobile", "United States", "310260"),
 )
+_VISITED = tuple(
+    {"id": op_id, "name": name, "country": {"name": country}, "mcc": plmn[:3], "mnc": plmn[3:]}
+    for op_id, name, country, plmn in _OPERATORS
+)
+_VOLUME_ZERO: dict[str, Any] = {"volume": {"total": 0}}
 
 
 # Canonical timestamps from tables: a day prefix (cached per day), then "HH:MM:", "SS." and
@@ -316,6 +323,9 @@ class Platform:
         self._auto_detail: Mapping[tuple[str, str], Part] = (
             _AUTO_DETAIL_T if lines else _AUTO_DETAIL)
         self._reset_detail: Part = _RESET_DETAIL_T if lines else _RESET_DETAIL
+        self._visited: tuple[Part, ...] = (
+            tuple(_text("detail", v) for v in _VISITED) if lines else _VISITED)
+        self._volume_zero: Part = _text("detail", _VOLUME_ZERO) if lines else _VOLUME_ZERO
         self.ids = Identities(seed)
         rng = random.Random(seed * 1_000_003 + 29)
         self._random = rng.random
@@ -414,7 +424,7 @@ class Platform:
             self.sink(
                 f'{{"timestamp":"{self._minute_prefix}{_SS[rest // 1000]}{_MMM[rest % 1000]}",'
                 f'"alert":false,"description":{_json_string(description)},"id":{event_id}'
-                f'{_HEAD_T[etype, source]}{org}{user or ""}{endpoint or ""}{sim or ""}'
+                f'{_HEAD_T[etype << 2 | source]}{org}{user or ""}{endpoint or ""}{sim or ""}'
                 f'{imsi or ""}{detail or ""}}}\n'
             )
             return
@@ -784,7 +794,7 @@ class Platform:
         suspended = rec.status in _SUSPEND_FROM
         if suspended:
             self._set_sim(rec, _SUSPEND, user, ep.part)
-        self._network(rec, 5, "PDP Context deleted.", {"volume": {"total": 0}})
+        self._network(rec, 5, "PDP Context deleted.", self._volume_zero)
         if ep.status in _DISABLE_FROM:
             self._set_endpoint(ep, _DISABLE, user)
             self._set_endpoint(ep, _ENABLE, user)
@@ -881,21 +891,19 @@ class Platform:
 
     # ------------------------------------------------------------------ network events
 
-    def _network(self, rec: SimRecord, etype: int, description: str,
-                 detail: dict[str, Any]) -> None:
+    def _network(self, rec: SimRecord, etype: int, description: str, detail: Part) -> None:
         self._emit(
             etype, _NETWORK, description, self._workspaces[rec.workspace].org_part, None,
             self._ep_part(rec), rec.sim_part, rec.imsi_part, detail,
         )
 
-    def _location(self, rec: SimRecord) -> tuple[str, dict[str, Any]]:
-        op_id, name, country, plmn = _OPERATORS[rec.id % len(_OPERATORS)]
-        vlr = f"{plmn[:3]}{rec.id % 10_000_000:07d}"
+    def _location(self, rec: SimRecord) -> tuple[str, Part]:
+        operator = rec.id % len(_OPERATORS)
+        vlr = _OPERATORS[operator][3][:3] + str(rec.id % 10_000_000).zfill(7)
         return (
             f"New location received from VLR for IMSI='{rec.imsi}', now attached to "
             f"VLR='{vlr}'.",
-            {"id": op_id, "name": name, "country": {"name": country}, "mcc": plmn[:3],
-             "mnc": plmn[3:]},
+            self._visited[operator],
         )
 
     def _attach(self, rec: SimRecord) -> None:
