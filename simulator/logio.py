@@ -62,7 +62,7 @@ _BLOCK = 1 << 20
 _SORTED_BATCH = 512  # records read by offset per batch, for a log in neither order
 # The platform writes "timestamp" first: read it without parsing the line when it is canonical.
 _FAST_PREFIX = b'{"timestamp":"'
-_FAST_LINE = re.compile(rb'\n\{"timestamp":"(.{10}T.{8}\..{3}Z)"')
+_FAST_LINE = re.compile(rb'\n(?:\{"timestamp":"(.{10}T.{8}\..{3}Z)")?')
 _JSON_WS = re.compile(r"[ \t\n\r]*")
 
 
@@ -257,8 +257,7 @@ class _LinesLog(EventLog):
         for block in _blocks(f):
             self._check_text(block, lineno)
             index.extend((pos, lineno + 1))
-            n = block.count(b"\n") + (not block.endswith(b"\n"))
-            stamps = _fast_stamps(block[3:] if not pos and block.startswith(_BOM) else block, n)
+            n, stamps = _fast_stamps(block[3:] if not pos and block.startswith(_BOM) else block)
             if stamps is not None:
                 scan.extend(stamps, lineno + 1)
                 records += n
@@ -392,20 +391,25 @@ def _blocks(f: BinaryIO) -> Iterator[bytes]:
         yield carry
 
 
-def _fast_stamps(block: bytes, n: int) -> list[bytes] | None:
-    """The timestamps of all ``n`` lines of a block if every line starts with a canonical one.
+def _fast_stamps(block: bytes) -> tuple[int, list[bytes] | None]:
+    """The number of lines of a block, and their timestamps if each starts with a canonical one.
 
-    The platform's key order puts ``timestamp`` first, so a regex over the whole block finds
-    them without a Python step per line; anything else (blank lines, other key orders, lenient
-    forms) returns None and the block is scanned line by line.
+    The platform's key order puts ``timestamp`` first, so one regex over the whole block finds
+    them without a Python step per line: it stops at every line end, with the next line's
+    timestamp or with nothing, so it counts the lines too. Anything else (blank lines, other key
+    orders, lenient forms) gives None and the block is scanned line by line.
     """
+    found: list[bytes] = _FAST_LINE.findall(block)  # one item per b"\n"
+    ends = block.endswith(b"\n")
+    n = len(found) + (not ends)
     if not (block.startswith(_FAST_PREFIX) and block[37:39] == b'Z"' and block[24] == 84):
-        return None
-    stamps: list[bytes] = _FAST_LINE.findall(block)
-    if len(stamps) != n - 1:
-        return None
-    stamps.insert(0, block[14:38])
-    return stamps
+        return n, None
+    if ends:
+        found.pop()  # the line end of the last line: no line follows it
+    if b"" in found:  # a line without the canonical start
+        return n, None
+    found.insert(0, block[14:38])
+    return n, found
 
 
 def _slow_scan(block: bytes, lineno: int, scan: _OrderScan) -> int:

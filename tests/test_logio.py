@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import re
 import stat
 import sys
 import tracemalloc
@@ -381,3 +382,33 @@ def test_atomic_write_to_stdout_and_bad_targets(
     with pytest.raises(InputError, match="cannot write"), atomic_write(tmp_path / "no" / "x"):
         pass
     assert [p.name for p in tmp_path.iterdir()] == []
+
+
+_LINE_START = re.compile(rb'\{"timestamp":"(.{10}T.{8}\..{3}Z)"')
+
+
+@given(st.lists(st.sampled_from([
+    b'{"timestamp":"2021-10-27T08:44:56.147Z","id":1}',
+    b'{"timestamp":"2021-10-27T08:44:56.147Z"}',
+    b'{"timestamp":"2021-10-27 08:44:56.147Z","id":1}',
+    b'{"timestamp":"2021-10-27T08:44:56Z","id":1}',
+    b'{"id":1,"timestamp":"2021-10-27T08:44:56.147Z"}',
+    b'{"timestamp":"2021-10-27T08:44:56.147Z"', b"", b"  ", b"[1]",
+    b'{"timestamp":"2021-10-27T08:44:56x147Z","id":1}',
+]), min_size=1, max_size=12), st.booleans())
+def test_fast_stamps_count_lines_and_read_every_canonical_start(
+    lines: list[bytes], trailing: bool
+) -> None:
+    block = b"\n".join(lines) + (b"\n" if trailing else b"")
+    lines = block.split(b"\n")
+    if block.endswith(b"\n"):
+        lines.pop()
+    n, stamps = logio._fast_stamps(block)
+    assert n == len(lines)
+    first = lines[0]  # only its positions are checked (``_line_stamp``), the others' shape
+    starts = [_LINE_START.match(x) for x in lines[1:]]
+    if (first.startswith(b'{"timestamp":"') and first[37:39] == b'Z"' and first[24:25] == b"T"
+            and all(starts)):
+        assert stamps == [first[14:38]] + [m[1] for m in starts if m]
+    else:
+        assert stamps is None
