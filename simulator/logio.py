@@ -15,8 +15,10 @@ over the block finds them all and ``sorted`` compares them, so there is no Pytho
 other blocks are parsed line by line. All it keeps is an ``array('q')`` with the offset and first
 line of each block: no Python object, not even 8 bytes, per event. Pass 2 streams the same
 blocks forward for an ascending log, and backward, block by block, each block's lines reversed,
-for a descending one. Only a log in neither order pays for a sort: about 80 bytes an event while
-sorting (keys and a permutation), then one read per event. Standard input, pipes and gzip are
+for a descending one; ``batches`` hands out each block's raw lines at once (``validate_path``
+parses them itself) and ``line_at`` reads one line again for the rare check that needs it. Only
+a log in neither order pays for a sort: about 80 bytes an event while sorting (keys and a
+permutation), then one read per event. Standard input, pipes and gzip are
 first spooled, decompressed, to an anonymous temporary file.
 
 Memory (JSON array): the decoded text is held in memory (about one byte a character) with three
