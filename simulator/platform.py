@@ -4,7 +4,8 @@ Every status change is checked against the compiled tables of ``lifecycle.machin
 copy of them); what the platform refuses raises ``Refused`` with its HTTP status and emits
 nothing. Events are plain dicts built in the platform's key order, so ``orjson.dumps`` of one
 equals ``lifecycle.events.dumps``. Nested objects (organisation, user, endpoint, sim, imsi) are
-built once per entity and shared by its events: treat emitted events as read-only.
+built once per entity and shared by its events: treat emitted events as read-only. A platform
+made with ``lines=True`` emits each event's JSON line instead (for writers only).
 The behaviour where the platform's docs are silent is fixed in the common contract (spec §2-§5).
 """
 
@@ -256,14 +257,20 @@ _AUTO_DETAIL = {r: _auto_detail(r[0]) for r in (FT_VOLUME, FT_SMS, FT_ENDPOINT, 
 _RESET_DETAIL: dict[str, Any] = {"data": {}}
 _EMPTY: dict[str, Any] = {}
 
-# The same constants as text, for platforms made with ``lines=True``: type, source and
-# severity in one piece, at [type << 2 | source] (sources are 0, 1, 2), and details.
-assert max(_SOURCE) < 4
-_HEAD_T = [""] * ((max(_TYPE) + 1) << 2)
-for _t, _tv in _TYPE.items():
-    for _s, _sv in _SOURCE.items():
-        _HEAD_T[_t << 2 | _s] = (
-            _text("event_type", _tv) + _text("event_source", _sv) + _text("event_severity", _INFO))
+
+def _heads() -> list[str]:
+    """Type, source and severity as one text, at [type << 2 | source] (sources are 0, 1, 2)."""
+    assert max(_SOURCE) < 4
+    heads = [""] * ((max(_TYPE) + 1) << 2)
+    for t, type_obj in _TYPE.items():
+        for s, source_obj in _SOURCE.items():
+            heads[t << 2 | s] = (_text("event_type", type_obj) + _text("event_source", source_obj)
+                                 + _text("event_severity", _INFO))
+    return heads
+
+
+# The same constants as text, for platforms made with ``lines=True`` (see Part).
+_HEAD_T = _heads()
 _AUTO_DETAIL_T: dict[tuple[str, str], Part] = {
     r: _text("detail", v) for r, v in _AUTO_DETAIL.items()
 }
