@@ -116,16 +116,13 @@ class Replay(LifecycleRules):
         """Event type id -> events of that type (duplicate deliveries counted once)."""
         return Counter(self._counts)
 
-    def use_source(self, recall: Callable[[int], bytes | None], records: int = 0) -> None:
+    def use_source(self, recall: Callable[[int], bytes | None]) -> None:
         """From now on (call it before any ``feed``) every event comes with ``raw``, its line's
         bytes, and ``recall(line)`` returns the bytes of an earlier event's line again.
-
-        ``records``: about how many events will come, to size the id table once.
         """
         if self.events:
             raise RuntimeError("use_source must come before the first event")
         self._recall = recall
-        self._ids = EventIdTable.for_events(records, lines=True)
 
     def malformed(self, line: int | None, message: str) -> None:
         self.findings.append(Finding("malformed-event", None, line, message))

@@ -73,8 +73,8 @@ class _Run:
         self._seen = len(replay.findings)
         self._count += 1
 
-    def feed_batches(self, batches: Iterable[Batch], recall: Callable[[int], bytes | None],
-                     records: int) -> None:
+    def feed_batches(self, batches: Iterable[Batch],
+                     recall: Callable[[int], bytes | None]) -> None:
         """``feed`` and ``malformed`` for raw lines, in one loop: the hot path of validation.
 
         A replay that takes ``recall`` (``Replay.use_source``) also gets each line's bytes, so a
@@ -84,7 +84,7 @@ class _Run:
         use_source = getattr(replay, "use_source", None)
         feed: Callable[..., None] = replay.feed
         if use_source is not None:
-            use_source(recall, records)
+            use_source(recall)
         else:
             def feed(value: Any, line: int, raw: bytes, feed: Any = replay.feed) -> None:
                 feed(value, line)
@@ -187,7 +187,7 @@ def validate_path(
     with open_log(path) as log:
         batches = log.batches()
         if batches is not None:
-            run.feed_batches(batches, log.line_at, log.records)
+            run.feed_batches(batches, log.line_at)
         else:
             feed, malformed = run.feed, run.malformed
             for record in log:

@@ -54,7 +54,7 @@ def test_table_agrees_with_a_dict(pairs: list[tuple[int, int]]) -> None:
                           st.integers(min_value=0, max_value=40), st.sampled_from(_EDGES)),
                 max_size=300))
 def test_table_with_lines_keeps_each_ids_first_line(keys: list[int]) -> None:
-    table, reference = EventIdTable(bits=2, lines=True), {}
+    table, reference = EventIdTable(bits=2), {}
     for line, key in enumerate(keys):
         assert table.setdefault(key, key ^ 5, line) == reference.get(key, (None,))[0]
         reference.setdefault(key, (key ^ 5, line))
@@ -64,15 +64,21 @@ def test_table_with_lines_keeps_each_ids_first_line(keys: list[int]) -> None:
     assert len(table) == len(reference)
 
 
-def test_sequential_and_strided_ids_grow_the_table_and_stay_findable() -> None:
+def test_ascending_ids_stay_in_the_run_and_the_others_grow_the_table() -> None:
     table = EventIdTable(bits=4)
-    keys = [10**12 + 4096 * i for i in range(5000)] + list(range(5000))
-    for i, key in enumerate(keys):
-        assert table.setdefault(key, i) is None
-    assert all(table.get(key) == i for i, key in enumerate(keys))
-    assert len(table) == len(keys)
-    # at most half full: 16 bytes a slot, so between 32 and 64 bytes an id
-    assert 32 * len(keys) <= table.nbytes() <= 64 * len(keys)
+    ascending = [10**12 + 4096 * i for i in range(5000)]
+    for i, key in enumerate(ascending):
+        assert table.setdefault(key, i, i) is None
+    assert table.nbytes() == 24 * len(ascending)  # three columns, no hash table yet
+    behind = list(range(5000))  # below the run: strided into the hash table, which grows
+    for i, key in enumerate(behind):
+        assert table.setdefault(key, -i, i) is None
+    assert all(table.get(key) == i and table.line_of(key) == i for i, key in enumerate(ascending))
+    assert all(table.get(key) == -i for i, key in enumerate(behind))
+    assert all(table.setdefault(key, 7) == i for i, key in enumerate(ascending))  # repeats found
+    assert len(table) == len(ascending) + len(behind)
+    # the hash table is at most half full: 24 bytes a slot, so 48 to 96 bytes an id behind
+    assert 48 * len(behind) <= table.nbytes() - 24 * len(ascending) <= 96 * len(behind)
 
 
 @given(st.one_of(
