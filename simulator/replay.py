@@ -22,6 +22,7 @@ from lifecycle.events import EnvelopeError, normalize
 from lifecycle.machines import SIM_REGISTRATION_EVENT
 from lifecycle.rules import Finding
 from simulator import replay_texts as texts
+from simulator.replay_decode import UNSET, Envelope
 from simulator.replay_ids import EventIdTable
 from simulator.replay_migration import Migrations
 from simulator.replay_rules import LifecycleRules
@@ -65,6 +66,16 @@ _ALLOWED_BY_TYPE: dict[int, frozenset[int]] = {
     for tid in {t for t, _ in _ALLOWED_SOURCES}
 }
 _NO_SOURCE: frozenset[int] = frozenset()
+_UNKNOWN = object()  # the description of a code no table knows: equal to nothing said
+_NO_DETAIL = object()
+
+# What ``feed`` reads of an event's envelope: (event for the rules, digest, id, type, source,
+# severity, organisation, the three descriptions said, non-canonical forms met, has a user,
+# sim id, sim.iccid, sim malformed, endpoint id, endpoint malformed).
+_Head = tuple[
+    dict[str, Any], int, int, int, int, int, int, Any, Any, Any, "list[str] | None", bool,
+    "int | None", Any, bool, "int | None", bool,
+]
 
 # (event, id, type, source, organisation, sim id, ICCID, endpoint id, line)
 Handler = Callable[
@@ -128,15 +139,117 @@ class Replay(LifecycleRules):
         self.findings.append(Finding("malformed-event", None, line, message))
 
     def feed(self, event: Any, line: int | None, raw: bytes | None = None) -> None:
-        """Replay one parsed JSON value; ``raw``: its bytes, only after ``use_source``."""
+        """Replay one event: a parsed JSON value, or (with ``raw``, its line's bytes, after
+        ``use_source``) the ``Envelope`` that ``replay_decode.decode(raw)`` made of it."""
         self.events += 1
+        if (type(event) is Envelope and raw is not None and self._recall is not None
+                and (stamp := event.timestamp).encode().translate(_DIGITS_TO_ZERO)
+                == _TIMESTAMP_SHAPE
+                and (detail := orjson.loads(memoryview(event.detail)) if event.detail
+                     else _NO_DETAIL) is not None and type(detail) is not str):
+            # The fast path: msgspec has checked every type the dict path checks below.
+            digest = hash(raw)
+            eid = event.id
+            code, source, severity = event.event_type, event.event_source, event.event_severity
+            tid, src, sev, org = code.id, source.id, severity.id, event.organisation.id
+            said_type, said_source = code.description, source.description
+            said_severity = severity.description
+            odd: list[str] | None = None
+            has_user = event.user is not UNSET
+            sid = epid = None
+            iccid: Any = None
+            sim_bad = ep_bad = False
+            if (sim := event.sim) is not UNSET:
+                sid = sim.id
+                if sim.iccid is not UNSET:
+                    iccid = sim.iccid
+            if (ep := event.endpoint) is not UNSET:
+                epid = ep.id
+            view: dict[str, Any] = {"timestamp": stamp}  # what the rules read of an event
+            if event.description is not UNSET:
+                view["description"] = event.description
+            if detail is not _NO_DETAIL:
+                view["detail"] = detail
+            event = view
+        else:
+            if type(event) is Envelope:  # another form: the parsed dict reports it
+                event = orjson.loads(raw) if raw is not None else None
+            head = self._read_dict(event, line, raw)
+            if head is None:
+                return
+            (event, digest, eid, tid, src, sev, org, said_type, said_source, said_severity, odd,
+             has_user, sid, iccid, sim_bad, epid, ep_bad) = head
+        seen = self._ids.setdefault(eid, digest, -1 if line is None else line)
+        if seen is not None:
+            if (seen == digest or self._migrations.paired_digest(eid) == digest
+                    or (self._recall is not None
+                        and self._same_value(eid, tid, event, raw, digest))):
+                self.add("duplicate-delivery", eid, line,
+                         f"event {eid} was delivered before with the same content: counted once")
+                return
+            if not (tid == 69 and self._migrations.completes_pair(eid, event, digest, line)):
+                self.add("duplicate-event-id", eid, line,
+                         f"id {eid} was already used by a different event")
+        try:
+            self._counts[tid] += 1
+        except KeyError:
+            self._counts[tid] = 1
+        wanted = _TYPE_DESC.get(tid)
+        if wanted is None:
+            self.add("unknown-event-type", eid, line,
+                     f"event type {tid} is in no table of known types; it takes no part in replay")
+        elif said_type != wanted:
+            self.add("code-mismatch", eid, line,
+                     f"event type {tid} is {wanted!r}, not {said_type!r}")
+        if said_source != _SOURCE_DESC.get(src, _UNKNOWN):
+            self._code_mismatch("event source", src, said_source, _SOURCE_DESC, eid, line)
+        if said_severity != _SEVERITY_DESC.get(sev, _UNKNOWN):
+            self._code_mismatch("event severity", sev, said_severity, _SEVERITY_DESC, eid, line)
+        if odd:
+            self.add("lenient-format", eid, line, "non-canonical form accepted: " + "; ".join(odd))
+        self.orgs.add(org)
+        if src == _POLICY and has_user:
+            self.add("source-mismatch", eid, line,
+                     "a Policy Control event carries a user: only API actions have one")
+        if sim_bad:
+            self.add("malformed-event", eid, line, "sim is not an object with an integer id")
+            return
+        ic: int | None = None
+        if iccid is not None and sid is not None:
+            # The text last read for this SIM, and its ICCID as ``identity`` holds it.
+            last = self._iccid_text.get(sid)
+            if last is not None and last[0] == iccid:
+                ic = last[1]
+            else:
+                if type(iccid) is not str or not iccid.isdigit() or not 19 <= len(iccid) <= 20:
+                    self.add("malformed-event", eid, line,
+                             f"sim.iccid {iccid!r} is not 19 or 20 digits")
+                    return
+                ic = int(iccid[:19])
+                if self._iccid_of.get(sid) != ic:
+                    self.identity(sid, ic, eid, line, ())
+                self._iccid_text[sid] = (iccid, ic)
+        handler = self._handlers.get(tid)
+        if handler is None:
+            return
+        if ep_bad:
+            self.add("malformed-event", eid, line, "endpoint is not an object with an integer id")
+            return
+        if src not in _ALLOWED_BY_TYPE.get(tid, _NO_SOURCE):
+            self.add("source-mismatch", eid, line,
+                     f"{texts.type_name(tid)} never comes from source "
+                     f"{_SOURCE_DESC.get(src, src)!r}; replayed as if from the API")
+            src = _API
+        handler(event, eid, tid, src, org, sid, ic, epid, line)
+
+    def _read_dict(self, event: Any, line: int | None, raw: bytes | None) -> _Head | None:
+        """The envelope of a parsed value, normalised when it is not canonical (None: reported
+        as malformed). What ``feed``'s fast path has from msgspec, checked here by hand."""
         if type(event) is not dict:
             kind = "an array" if isinstance(event, list) else type(event).__name__
             self.add("malformed-event", None, line, f"expected a JSON object, got {kind}")
-            return
+            return None
         digest = hash(raw) if raw is not None and self._recall is not None else _digest(event)
-        # Fast path: the checks under which ``normalize`` would change nothing (or stricter);
-        # the three descriptions are read here and compared with their tables below.
         odd: list[str] | None = None
         try:
             eid = event["id"]
@@ -168,7 +281,7 @@ class Replay(LifecycleRules):
             except EnvelopeError as exc:
                 ident = event.get("id")
                 self.add("malformed-event", ident if type(ident) is int else None, line, str(exc))
-                return
+                return None
             eid = event["id"]
             code, source = event["event_type"], event["event_source"]
             severity, owner = event["event_severity"], event["organisation"]
@@ -176,77 +289,19 @@ class Replay(LifecycleRules):
             said_type = code.get("description", _TYPE_DESC.get(tid))
             said_source = source.get("description", _SOURCE_DESC.get(src))
             said_severity = severity.get("description", _SEVERITY_DESC.get(sev))
-        seen = self._ids.setdefault(eid, digest, -1 if line is None else line)
-        if seen is not None:
-            if (seen == digest or self._migrations.paired_digest(eid) == digest
-                    or (self._recall is not None
-                        and self._same_value(eid, tid, event, raw, digest))):
-                self.add("duplicate-delivery", eid, line,
-                         f"event {eid} was delivered before with the same content: counted once")
-                return
-            if not (tid == 69 and self._migrations.completes_pair(eid, event, digest, line)):
-                self.add("duplicate-event-id", eid, line,
-                         f"id {eid} was already used by a different event")
-        try:
-            self._counts[tid] += 1
-        except KeyError:
-            self._counts[tid] = 1
-        wanted = _TYPE_DESC.get(tid)
-        if wanted is None:
-            self.add("unknown-event-type", eid, line,
-                     f"event type {tid} is in no table of known types; it takes no part in replay")
-        elif said_type != wanted:
-            self.add("code-mismatch", eid, line,
-                     f"event type {tid} is {wanted!r}, not {code.get('description')!r}")
-        wanted = _SOURCE_DESC.get(src)
-        if wanted is None or said_source != wanted:
-            self._code_mismatch("event source", source, _SOURCE_DESC, eid, line)
-        wanted = _SEVERITY_DESC.get(sev)
-        if wanted is None or said_severity != wanted:
-            self._code_mismatch("event severity", severity, _SEVERITY_DESC, eid, line)
-        if odd:
-            self.add("lenient-format", eid, line, "non-canonical form accepted: " + "; ".join(odd))
-        self.orgs.add(org)
-        if src == _POLICY and "user" in event:
-            self.add("source-mismatch", eid, line,
-                     "a Policy Control event carries a user: only API actions have one")
-        sid: int | None = None
-        ic: int | None = None
+        sid = iccid = epid = None
+        sim_bad = ep_bad = False
         sim = event.get("sim")
         if sim is not None:
             if type(sim) is not dict or type(sid := sim.get("id")) is not int:
-                self.add("malformed-event", eid, line, "sim is not an object with an integer id")
-                return
-            iccid = sim.get("iccid")
-            if iccid is not None:
-                # The text last read for this SIM, and its ICCID as ``identity`` holds it.
-                last = self._iccid_text.get(sid)
-                if last is not None and last[0] == iccid:
-                    ic = last[1]
-                else:
-                    if (type(iccid) is not str or not iccid.isdigit()
-                            or not 19 <= len(iccid) <= 20):
-                        self.add("malformed-event", eid, line,
-                                 f"sim.iccid {iccid!r} is not 19 or 20 digits")
-                        return
-                    ic = int(iccid[:19])
-                    if self._iccid_of.get(sid) != ic:
-                        self.identity(sid, ic, eid, line, ())
-                    self._iccid_text[sid] = (iccid, ic)
-        handler = self._handlers.get(tid)
-        if handler is None:
-            return
-        epid: int | None = None
+                sim_bad, sid = True, None
+            else:
+                iccid = sim.get("iccid")
         ep = event.get("endpoint")
         if ep is not None and (type(ep) is not dict or type(epid := ep.get("id")) is not int):
-            self.add("malformed-event", eid, line, "endpoint is not an object with an integer id")
-            return
-        if src not in _ALLOWED_BY_TYPE.get(tid, _NO_SOURCE):
-            self.add("source-mismatch", eid, line,
-                     f"{texts.type_name(tid)} never comes from source "
-                     f"{_SOURCE_DESC.get(src, src)!r}; replayed as if from the API")
-            src = _API
-        handler(event, eid, tid, src, org, sid, ic, epid, line)
+            ep_bad, epid = True, None
+        return (event, digest, eid, tid, src, sev, org, said_type, said_source, said_severity,
+                odd, "user" in event, sid, iccid, sim_bad, epid, ep_bad)
 
     def _same_value(self, eid: int, tid: int, event: dict[str, Any], raw: bytes | None,
                     digest: int) -> bool:
@@ -275,11 +330,10 @@ class Replay(LifecycleRules):
         self._migrations.finish()
         self.report_owed()
 
-    def _code_mismatch(self, what: str, code: dict[str, Any], table: dict[int, str],
+    def _code_mismatch(self, what: str, ident: int, said: Any, table: dict[int, str],
                        eid: int, line: int | None) -> None:
-        ident = code["id"]
         if ident in table:
-            message = f"{what} {ident} is {table[ident]!r}, not {code.get('description')!r}"
+            message = f"{what} {ident} is {table[ident]!r}, not {said!r}"
         else:
             message = f"{what} {ident} is none of {sorted(table)}"
         self.add("code-mismatch", eid, line, message)

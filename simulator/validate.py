@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import orjson
 
 from lifecycle.rules import Finding
+from simulator import replay_decode
 from simulator.logio import Batch, Malformed, not_json, open_log
 from simulator.report import Report, with_entities
 
@@ -78,13 +79,17 @@ class _Run:
         """``feed`` and ``malformed`` for raw lines, in one loop: the hot path of validation.
 
         A replay that takes ``recall`` (``Replay.use_source``) also gets each line's bytes, so a
-        repeated delivery is recognised by a hash of its bytes (``Replay.feed``).
+        repeated delivery is recognised by a hash of its bytes, and gets canonical lines decoded
+        by msgspec (``replay_decode``), the others parsed by orjson (``Replay.feed``).
         """
         replay = self.replay
         use_source = getattr(replay, "use_source", None)
         feed: Callable[..., None] = replay.feed
+        decode: Callable[[bytes], Any] = orjson.loads
+        refused: tuple[type[Exception], ...] = ()
         if use_source is not None:
             use_source(recall)
+            decode, refused = replay_decode.decode, replay_decode.REFUSED
         else:
             def feed(value: Any, line: int, raw: bytes, feed: Any = replay.feed) -> None:
                 feed(value, line)
@@ -95,7 +100,10 @@ class _Run:
             seen, count = self._seen, self._count
             for raw, line in zip(lines, numbers, strict=True):
                 try:
-                    value = loads(raw)
+                    try:
+                        value = decode(raw)
+                    except refused:  # not the canonical envelope: the parsed dict reports it
+                        value = loads(raw)
                 except decode_error as exc:
                     if not raw or raw.isspace():
                         continue  # a blank line
@@ -106,7 +114,7 @@ class _Run:
                 feed(value, line, raw)
                 count += 1
                 if len(findings) != seen:
-                    mine.extend(with_entities(findings[seen:], value))
+                    mine.extend(with_entities(findings[seen:], loads(raw)))
                     seen = len(findings)
             if progress is not None:
                 for k in range(self._count // every + 1, count // every + 1):

@@ -18,9 +18,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lifecycle.codes import luhn_digit
+from lifecycle.codes import SOURCE_DESCRIPTIONS, luhn_digit
 from lifecycle.events import CANONICAL_TIMESTAMP
-from simulator import logio
+from simulator import logio, replay_decode
 from simulator.replay import _DIGITS_TO_ZERO, _TIMESTAMP_SHAPE, Replay
 from simulator.replay_ids import EventIdTable
 from simulator.replay_migration import luhn_digit_fast
@@ -179,3 +179,70 @@ def test_a_redelivery_in_other_bytes_is_a_duplicate_delivery(
     path.write_bytes(orjson.dumps(activation) + b"\n" + orjson.dumps(changed) + b"\n")
     assert [(f.rule, f.line) for f in validate_path(path).findings
             if f.rule.startswith("duplicate")] == [("duplicate-event-id", 2)]
+
+
+# --------------------------------------------------------------------------- msgspec fast path
+
+_ODD_VALUES: list[Any] = [
+    None, "", "x", 0, -1, 1.5, True, [], {}, [1], {"id": 1}, "8", 2**63 - 1, 2**63, 2**64 - 1,
+    -(2**63), -(2**63) - 1, "2025-01-01 00:00:00", "2025-01-01T00:00:00.000+00:00",
+    "89883031362117725473", {"id": "7"}, {"id": None}, {"iccid": None, "id": 5},
+    {"id": 5, "iccid": 89883031362117725473}, {"description": "API"},
+    {"id": 2, "description": None}, '{"a": 1}', {"x": 2**70}, {"id": 3, "name": "a user"},
+    *({"id": ident, "description": text} for ident, text in SOURCE_DESCRIPTIONS.items()),
+]
+_PATHS = [
+    ("id",), ("timestamp",), ("alert",), ("description",), ("detail",), ("user",), ("imsi",),
+    ("sim",), ("sim", "id"), ("sim", "iccid"), ("endpoint",), ("endpoint", "id"),
+    ("event_type",), ("event_type", "id"), ("event_type", "description"), ("event_source",),
+    ("event_source", "id"), ("event_severity", "description"), ("organisation",),
+    ("organisation", "id"), ("detail", "transition"), ("unknown_key",),
+]
+
+
+def _set(value: dict[str, Any], path: tuple[str, ...], new: Any) -> None:
+    for key in path[:-1]:
+        inner = value.get(key)
+        if type(inner) is not dict:
+            inner = value[key] = {}
+        value = inner
+    value[path[-1]] = new
+
+
+@given(
+    picks=st.lists(st.tuples(st.integers(0, 12), st.sampled_from(_PATHS),
+                             st.sampled_from(_ODD_VALUES), st.booleans()),
+                   min_size=1, max_size=12),
+)
+def test_the_msgspec_fast_path_gives_the_verdicts_of_parsed_dicts(
+    seed_lines: list[bytes], picks: list[tuple[int, tuple[str, ...], Any, bool]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Lines decoded by msgspec (``replay_decode``) and the same lines parsed by orjson and fed
+    as dicts: the same findings, whatever odd value sits anywhere in the envelope."""
+    lines = []
+    for at, (seed, path, new, odd) in enumerate(picks):
+        value = orjson.loads(seed_lines[seed])
+        value["timestamp"] = f"2025-01-01T00:00:{at:02d}.000Z"
+        if odd:
+            _set(value, path, new)
+        try:
+            lines.append(orjson.dumps(value))
+        except TypeError:  # beyond 64 bits: orjson refuses, the standard library writes it
+            lines.append(json.dumps(value).encode())
+    path = tmp_path_factory.mktemp("fast") / "log.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    report = validate_path(path)
+    reference = Replay()
+    for line, raw in enumerate(lines, 1):
+        reference.feed(orjson.loads(raw), line)
+    reference.finish()
+    got = [(f.rule, f.event_id, f.line, f.message) for f in report.findings
+           if f.rule != "time-order"]
+    assert got == [(f.rule, f.event_id, f.line, f.message) for f in reference.findings]
+
+
+def test_canonical_platform_lines_take_the_fast_path(seed_lines: list[bytes]) -> None:
+    """Every seed line decodes (the fast path is the common one, not a dead branch)."""
+    for raw in seed_lines:
+        assert type(replay_decode.decode(raw)) is replay_decode.Envelope
