@@ -32,7 +32,9 @@ class EndpointView(NamedTuple):
     sim: int | None
 
 
-UNKNOWN = -1  # an assignment replay has not seen; None means "known: nothing"
+# An assignment replay has not seen (None means "known: nothing"). Below any id a log can hold
+# as an integer (orjson and msgspec give 64 bits at most): an endpoint or SIM id of -1 is an id.
+UNKNOWN = -(1 << 64)
 
 _API = int(Source.API)
 _POLICY = int(Source.POLICY_CONTROL)
