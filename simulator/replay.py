@@ -66,16 +66,34 @@ _ALLOWED_BY_TYPE: dict[int, frozenset[int]] = {
     for tid in {t for t, _ in _ALLOWED_SOURCES}
 }
 _NO_SOURCE: frozenset[int] = frozenset()
-_UNKNOWN = object()  # the description of a code no table knows: equal to nothing said
 _NO_DETAIL = object()
 
 # What ``feed`` reads of an event's envelope: (event for the rules, digest, id, type, source,
-# severity, organisation, the three descriptions said, non-canonical forms met, has a user,
-# sim id, sim.iccid, sim malformed, endpoint id, endpoint malformed).
+# organisation, findings to report once the id is known not to repeat (rule, message), has a
+# user, sim id, sim.iccid, sim malformed, endpoint id, endpoint malformed).
 _Head = tuple[
-    dict[str, Any], int, int, int, int, int, int, Any, Any, Any, "list[str] | None", bool,
+    dict[str, Any], int, int, int, int, int, "list[tuple[str, str]] | None", bool,
     "int | None", Any, bool, "int | None", bool,
 ]
+
+
+def _code_notes(tid: int, src: int, sev: int, said_type: Any, said_source: Any,
+                said_severity: Any) -> list[tuple[str, str]]:
+    """Findings on an envelope's codes: unknown type, a description not the code's own."""
+    notes = []
+    wanted = _TYPE_DESC.get(tid)
+    if wanted is None:
+        notes.append(("unknown-event-type", f"event type {tid} is in no table of known types; "
+                                            "it takes no part in replay"))
+    elif said_type != wanted:
+        notes.append(("code-mismatch", f"event type {tid} is {wanted!r}, not {said_type!r}"))
+    for what, ident, said, table in (("event source", src, said_source, _SOURCE_DESC),
+                                     ("event severity", sev, said_severity, _SEVERITY_DESC)):
+        if ident not in table:
+            notes.append(("code-mismatch", f"{what} {ident} is none of {sorted(table)}"))
+        elif said != table[ident]:
+            notes.append(("code-mismatch", f"{what} {ident} is {table[ident]!r}, not {said!r}"))
+    return notes
 
 # (event, id, type, source, organisation, sim id, ICCID, endpoint id, line)
 Handler = Callable[
@@ -147,14 +165,11 @@ class Replay(LifecycleRules):
                 == _TIMESTAMP_SHAPE
                 and (detail := orjson.loads(memoryview(event.detail)) if event.detail
                      else _NO_DETAIL) is not None and type(detail) is not str):
-            # The fast path: msgspec has checked every type the dict path checks below.
+            # The fast path: msgspec has checked all that the dict path checks below.
             digest = hash(raw)
             eid = event.id
-            code, source, severity = event.event_type, event.event_source, event.event_severity
-            tid, src, sev, org = code.id, source.id, severity.id, event.organisation.id
-            said_type, said_source = code.description, source.description
-            said_severity = severity.description
-            odd: list[str] | None = None
+            tid, src, org = event.event_type.code, event.event_source.code, event.organisation.id
+            notes: list[tuple[str, str]] | None = None
             has_user = event.user is not UNSET
             sid = epid = None
             iccid: Any = None
@@ -177,8 +192,8 @@ class Replay(LifecycleRules):
             head = self._read_dict(event, line, raw)
             if head is None:
                 return
-            (event, digest, eid, tid, src, sev, org, said_type, said_source, said_severity, odd,
-             has_user, sid, iccid, sim_bad, epid, ep_bad) = head
+            (event, digest, eid, tid, src, org, notes, has_user, sid, iccid, sim_bad, epid,
+             ep_bad) = head
         seen = self._ids.setdefault(eid, digest, -1 if line is None else line)
         if seen is not None:
             if (seen == digest or self._migrations.paired_digest(eid) == digest
@@ -194,19 +209,9 @@ class Replay(LifecycleRules):
             self._counts[tid] += 1
         except KeyError:
             self._counts[tid] = 1
-        wanted = _TYPE_DESC.get(tid)
-        if wanted is None:
-            self.add("unknown-event-type", eid, line,
-                     f"event type {tid} is in no table of known types; it takes no part in replay")
-        elif said_type != wanted:
-            self.add("code-mismatch", eid, line,
-                     f"event type {tid} is {wanted!r}, not {said_type!r}")
-        if said_source != _SOURCE_DESC.get(src, _UNKNOWN):
-            self._code_mismatch("event source", src, said_source, _SOURCE_DESC, eid, line)
-        if said_severity != _SEVERITY_DESC.get(sev, _UNKNOWN):
-            self._code_mismatch("event severity", sev, said_severity, _SEVERITY_DESC, eid, line)
-        if odd:
-            self.add("lenient-format", eid, line, "non-canonical form accepted: " + "; ".join(odd))
+        if notes:
+            for rule, message in notes:
+                self.add(rule, eid, line, message)
         self.orgs.add(org)
         if src == _POLICY and has_user:
             self.add("source-mismatch", eid, line,
@@ -244,7 +249,8 @@ class Replay(LifecycleRules):
 
     def _read_dict(self, event: Any, line: int | None, raw: bytes | None) -> _Head | None:
         """The envelope of a parsed value, normalised when it is not canonical (None: reported
-        as malformed). What ``feed``'s fast path has from msgspec, checked here by hand."""
+        as malformed), with the findings on its codes and form that ``feed`` reports once the id
+        is known not to repeat. What the fast path has from msgspec, checked here by hand."""
         if type(event) is not dict:
             kind = "an array" if isinstance(event, list) else type(event).__name__
             self.add("malformed-event", None, line, f"expected a JSON object, got {kind}")
@@ -289,6 +295,9 @@ class Replay(LifecycleRules):
             said_type = code.get("description", _TYPE_DESC.get(tid))
             said_source = source.get("description", _SOURCE_DESC.get(src))
             said_severity = severity.get("description", _SEVERITY_DESC.get(sev))
+        notes = _code_notes(tid, src, sev, said_type, said_source, said_severity)
+        if odd:
+            notes.append(("lenient-format", "non-canonical form accepted: " + "; ".join(odd)))
         sid = iccid = epid = None
         sim_bad = ep_bad = False
         sim = event.get("sim")
@@ -300,8 +309,8 @@ class Replay(LifecycleRules):
         ep = event.get("endpoint")
         if ep is not None and (type(ep) is not dict or type(epid := ep.get("id")) is not int):
             ep_bad, epid = True, None
-        return (event, digest, eid, tid, src, sev, org, said_type, said_source, said_severity,
-                odd, "user" in event, sid, iccid, sim_bad, epid, ep_bad)
+        return (event, digest, eid, tid, src, org, notes, "user" in event, sid, iccid, sim_bad,
+                epid, ep_bad)
 
     def _same_value(self, eid: int, tid: int, event: dict[str, Any], raw: bytes | None,
                     digest: int) -> bool:
@@ -330,11 +339,4 @@ class Replay(LifecycleRules):
         self._migrations.finish()
         self.report_owed()
 
-    def _code_mismatch(self, what: str, ident: int, said: Any, table: dict[int, str],
-                       eid: int, line: int | None) -> None:
-        if ident in table:
-            message = f"{what} {ident} is {table[ident]!r}, not {said!r}"
-        else:
-            message = f"{what} {ident} is none of {sorted(table)}"
-        self.add("code-mismatch", eid, line, message)
 

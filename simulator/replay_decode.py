@@ -1,8 +1,9 @@
 """The validator's fast path: a canonical event's envelope decoded and type-checked in C.
 
 A typed ``msgspec`` decode checks what ``Replay.feed`` would otherwise check by hand on an
-``orjson``-parsed dict (integer ids, coded objects with a description, a boolean alert, no nulls,
-no unknown keys) and costs less than ``orjson.loads`` alone. It accepts a strict subset of the
+``orjson``-parsed dict (integer ids, a known code with its own description for the type, source
+and severity, a boolean alert, no nulls, no unknown keys) and costs less than ``orjson.loads``
+alone. It accepts a strict subset of the
 lines whose parsed value takes ``feed``'s canonical path, and yields the same values for what
 replay reads: integers only in the range that orjson keeps as integers, ``detail`` parsed by
 orjson itself. Every other line (another form, a null, an unknown key, invalid JSON) raises one
@@ -12,10 +13,12 @@ property test holds the two paths equal).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, Union
 
 import msgspec
 from msgspec import UNSET, Raw, UnsetType
+
+from lifecycle.codes import EVENT_TYPE_DESCRIPTIONS, SEVERITY_DESCRIPTIONS, SOURCE_DESCRIPTIONS
 
 __all__ = ["REFUSED", "UNSET", "Envelope", "decode"]
 
@@ -23,11 +26,25 @@ __all__ = ["REFUSED", "UNSET", "Envelope", "decode"]
 _Int = Annotated[int, msgspec.Meta(ge=-(1 << 63), le=(1 << 63) - 1)]
 
 
-class Code(msgspec.Struct):
-    """``event_type``, ``event_source`` or ``event_severity``."""
+def _coded(kind: str, table: dict[int, str]) -> Any:
+    """One struct per code of ``table``, tagged by its id: the description must be the code's
+    own (else refused, and the dict path reports the mismatch). ``.code`` is the id."""
+    members = tuple(
+        msgspec.defstruct(f"{kind}{ident}", [("description", Literal[text])], tag_field="id",
+                          tag=ident, namespace={"code": ident}, module=__name__)
+        for ident, text in table.items()
+    )
+    return Union[members]  # noqa: UP007 (a union built at run time)
 
-    id: _Int
-    description: str
+
+if TYPE_CHECKING:  # built at run time from the code tables; each has ``.code: int``
+    TypeCode: TypeAlias = Any
+    SourceCode: TypeAlias = Any
+    SeverityCode: TypeAlias = Any
+else:
+    TypeCode = _coded("Type", EVENT_TYPE_DESCRIPTIONS)
+    SourceCode = _coded("Source", SOURCE_DESCRIPTIONS)
+    SeverityCode = _coded("Severity", SEVERITY_DESCRIPTIONS)
 
 
 class Ref(msgspec.Struct):
@@ -46,9 +63,9 @@ class Envelope(msgspec.Struct, forbid_unknown_fields=True):
 
     id: _Int
     timestamp: str
-    event_type: Code
-    event_source: Code
-    event_severity: Code
+    event_type: TypeCode
+    event_source: SourceCode
+    event_severity: SeverityCode
     organisation: Ref
     alert: bool = False
     description: str | UnsetType = UNSET
