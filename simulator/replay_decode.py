@@ -3,12 +3,12 @@
 A typed ``msgspec`` decode checks what ``Replay.feed`` would otherwise check by hand on an
 ``orjson``-parsed dict (integer ids, a known code with its own description for the type, source
 and severity, a boolean alert, no nulls, no unknown keys) and costs less than ``orjson.loads``
-alone. It accepts a strict subset of the
-lines whose parsed value takes ``feed``'s canonical path, and yields the same values for what
-replay reads: integers only in the range that orjson keeps as integers, ``detail`` parsed by
-orjson itself. Every other line (another form, a null, an unknown key, invalid JSON) raises one
-of ``REFUSED`` and is parsed by orjson instead, so the verdict is the same either way (a
-property test holds the two paths equal).
+alone. It accepts a strict subset of the lines whose parsed value takes ``feed``'s canonical
+path, and yields the same values for what replay reads: integers only in the range that orjson
+keeps as integers, ``detail`` parsed by orjson itself. The structs hold no cycle, so the garbage
+collector does not track them. Every other line (another form, a null, an unknown key, invalid
+JSON) raises one of ``REFUSED`` and is parsed by orjson instead, so the verdict is the same
+either way (a property test holds the two paths equal).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def _coded(kind: str, table: dict[int, str]) -> Any:
     own (else refused, and the dict path reports the mismatch). ``.code`` is the id."""
     members = tuple(
         msgspec.defstruct(f"{kind}{ident}", [("description", Literal[text])], tag_field="id",
-                          tag=ident, namespace={"code": ident}, module=__name__)
+                          tag=ident, namespace={"code": ident}, module=__name__, gc=False)
         for ident, text in table.items()
     )
     return Union[members]  # noqa: UP007 (a union built at run time)
@@ -47,18 +47,22 @@ else:
     SeverityCode = _coded("Severity", SEVERITY_DESCRIPTIONS)
 
 
-class Ref(msgspec.Struct):
+class Ref(msgspec.Struct, gc=False):
     """``organisation`` or ``endpoint``: replay reads only the id."""
 
     id: _Int
 
 
-class Sim(msgspec.Struct):
+class Sim(msgspec.Struct, gc=False):
     id: _Int
     iccid: str | UnsetType = UNSET
 
 
-class Envelope(msgspec.Struct, forbid_unknown_fields=True):
+class Present(msgspec.Struct, gc=False):
+    """An object whose content replay never reads (``user``, ``imsi``): skipped, not built."""
+
+
+class Envelope(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     """The keys the platform writes (seeds); ``user`` and ``imsi`` only for their presence."""
 
     id: _Int
@@ -69,10 +73,10 @@ class Envelope(msgspec.Struct, forbid_unknown_fields=True):
     organisation: Ref
     alert: bool = False
     description: str | UnsetType = UNSET
-    user: dict[str, Any] | UnsetType = UNSET
+    user: Present | UnsetType = UNSET
     sim: Sim | UnsetType = UNSET
     endpoint: Ref | UnsetType = UNSET
-    imsi: dict[str, Any] | UnsetType = UNSET
+    imsi: Present | UnsetType = UNSET
     detail: Raw = Raw(b"")  # parsed by orjson when present: its values exactly as orjson's
 
 
