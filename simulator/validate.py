@@ -7,9 +7,11 @@ order (ascending, descending, neither) and streams the events with bounded memor
 
 from __future__ import annotations
 
+import gc
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 import orjson
@@ -172,6 +174,23 @@ def validate(
     return run.finish(strict, None, "given")
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a block, then restore it as it was.
+
+    While a log streams through, replay's entity state only grows and each event's objects die
+    young without cycles, so every collection the growth starts re-scans that state for nothing
+    (about 10% of validation time). Reference counting still frees everything as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def validate_path(
     path: str | os.PathLike[str],
     *,
@@ -185,14 +204,15 @@ def validate_path(
     The order is detected (newest-first API pages are replayed reversed); a log in neither order
     is sorted and gets a ``time-order`` warning. Unreadable or binary input raises
     ``simulator.errors.InputError`` before any event is replayed. ``progress``, if given, is
-    called with the number of events replayed so far every ``PROGRESS_EVERY`` events.
+    called with the number of events replayed so far every ``PROGRESS_EVERY`` events. The cyclic
+    garbage collector is paused meanwhile (``collector_paused``).
 
     >>> report = validate_path("tests/data/seed-examples.jsonl")  # from the repository root
     >>> report.order, report.events, report.source
     ('sorted', 13, 'tests/data/seed-examples.jsonl')
     """
     run = _Run(complete_history, assume_registered, progress)
-    with open_log(path) as log:
+    with open_log(path) as log, collector_paused():
         batches = log.batches()
         if batches is not None:
             run.feed_batches(batches, log.line_at)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import subprocess
@@ -18,7 +19,7 @@ from click.testing import CliRunner, Result
 
 from simulator import validate as validate_module
 from simulator.cli import cli
-from simulator.validate import validate, validate_path
+from simulator.validate import collector_paused, validate, validate_path
 
 
 def run(*args: str | Path, input: bytes | None = None) -> Result:
@@ -354,3 +355,18 @@ def test_progress_shows_only_after_a_second(capsys: pytest.CaptureFixture[str]) 
     progress(131_072)
     progress.clear()
     assert capsys.readouterr().err == "\rsimlife: validated 131,072 events\r\x1b[K"
+
+
+def test_the_collector_is_paused_for_a_validation_and_restored_as_it_was() -> None:
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("an error inside the block")
+    assert gc.isenabled()  # restored after an error
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
