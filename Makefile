@@ -27,7 +27,8 @@ unit: $(STAMP)
 	$(BIN)/pytest
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench_generate.py --sims 20000 --seed 1 --repeat 7
+	$(BIN)/python benchmarks/bench_validate.py --sims 20000 --seed 1 --repeat 7
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
