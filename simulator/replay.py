@@ -1,11 +1,12 @@
 """The validator's core: replay a log event by event over sets of possible states (spec §6).
 
 Logs start mid-life, so each SIM and endpoint carries the set of states it may be in, and a rule
-fires only when no possible state allows an event. ``Replay`` checks each event's envelope on a
-fast path (canonical input) with ``lifecycle.events.normalize`` as the fallback, detects repeated
-ids with a compact table (``replay_ids``), and dispatches lifecycle events to the per-type rules
-(``replay_rules``) over the entity state (``replay_state``); migration pairing is in
-``replay_migration``, description patterns in ``replay_texts``.
+fires only when no possible state allows an event. ``Replay`` takes a canonical line's envelope as
+``replay_decode`` checked it in C, checks a parsed dict's by hand (``lifecycle.events.normalize``
+for other forms), detects repeated ids with a compact table (``replay_ids``), and dispatches
+lifecycle events to the per-type rules (``replay_rules``) over the entity state
+(``replay_state``); migration pairing is in ``replay_migration``, description patterns in
+``replay_texts``.
 """
 
 from __future__ import annotations
