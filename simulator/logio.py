@@ -19,7 +19,10 @@ for a descending one; ``batches`` hands out each block's raw lines at once (``va
 parses them itself) and ``line_at`` reads one line again for the rare check that needs it. Only
 a log in neither order pays for a sort: about 80 bytes an event while sorting (keys and a
 permutation), then one read per event. Standard input, pipes and gzip are
-first spooled, decompressed, to an anonymous temporary file.
+first spooled, decompressed, to an anonymous temporary file. A reader that expects ascending time
+can skip pass 1 (``open_log(..., scan=False)``): ``stream`` hands out the lines in file order,
+each block checked as text when read, and the reader checks the order on the way, calling
+``scan`` and starting over only if a line steps back (``validate_path`` does so).
 
 Memory (JSON array): the decoded text is held in memory (about one byte a character) with three
 ``array('q')`` of element spans and lines; each element is parsed once to find where it ends and
@@ -28,7 +31,8 @@ reliably: it is reported as one malformed record and the rest of the array is ig
 
 Input errors (missing, a directory, unreadable, truncated gzip, binary data: a NUL byte or invalid
 UTF-8 after decompression) raise ``InputError`` with a one-line message naming the file, before
-any event is handed out. The input file is never written to.
+any event is handed out (from ``stream``: before the block that holds them). The input file is
+never written to.
 """
 
 from __future__ import annotations
@@ -119,7 +123,8 @@ def _stamp_of(value: Any) -> bytes | None:
     return None
 
 
-def _line_stamp(line: bytes) -> bytes | None:
+def line_stamp(line: bytes) -> bytes | None:
+    """The timestamp pass 1 orders a line by (None: it has none that reads)."""
     if line.startswith(_FAST_PREFIX) and line[37:39] == b'Z"' and line[24] == 84:
         return line[14:38]
     return _slow_stamp(line)
@@ -213,7 +218,8 @@ def _sort_permutation(keys: list[int | None]) -> list[int]:
 
 
 class EventLog:
-    """An opened log: pass 1 is done (order known, input checked); iterate for pass 2.
+    """An opened log: pass 1 is done (order known, input checked; see ``scanned``); iterate for
+    pass 2.
 
     Use as a context manager, or call ``close()``: it may own a temporary spool file.
     """
@@ -221,9 +227,10 @@ class EventLog:
     name: str
     format: Literal["jsonl", "json"]
     gzipped: bool
-    records: int  # events and malformed records, blank lines excluded
+    records: int  # events and malformed records, blank lines excluded (once scanned)
     order: Order
     order_note: str | None  # the time-order warning's message when order is SORTED
+    scanned: bool = True  # pass 1 done: ``records``, ``order`` and ``order_note`` are known
 
     def __iter__(self) -> Iterator[Record]:
         raise NotImplementedError
@@ -235,6 +242,13 @@ class EventLog:
     def line_at(self, line: int) -> bytes | None:
         """The raw text of a line handed out by ``batches`` (None if it has none)."""
         return None
+
+    def scan(self) -> None:
+        """Pass 1 now, for a log opened with ``scan=False`` (nothing to do once scanned)."""
+
+    def stream(self) -> Iterator[Batch]:
+        """The raw lines in file order before any pass 1 (only an unscanned log has them)."""
+        raise TypeError(f"{self.name}: no stream, the log is already scanned")
 
     def close(self) -> None:
         """Release the file (and any temporary spool)."""
@@ -249,14 +263,26 @@ class EventLog:
 class _LinesLog(EventLog):
     """JSON Lines. Pass 1 keeps one (offset, first line) pair per block of ``_BLOCK`` bytes."""
 
-    def __init__(self, f: BinaryIO, name: str, gzipped: bool) -> None:
+    def __init__(self, f: BinaryIO, name: str, gzipped: bool, scan: bool = True) -> None:
         self._f = f
         self._fd = f.fileno()
         self.name, self.format, self.gzipped = name, "jsonl", gzipped
-        self._index = index = array("q")  # start offset and first line of each block, then end
+        self._index = array("q")  # start offset and first line of each block, then end
+        # A block's first line and its lines: the one being handed out, the last one read again.
+        self._current: tuple[int, list[bytes]] = (0, [])
+        self._recent: tuple[int, list[bytes]] = (0, [])
+        self.scanned = False
+        if scan:
+            self.scan()
+        else:  # assumed until scanned: the reader of ``stream`` checks it
+            self.records, self.order, self.order_note = -1, Order.ASCENDING, None
+
+    def scan(self) -> None:
+        """Pass 1: check the text, count the records, find the order (see the module)."""
+        self._index = index = array("q")
         scan = _OrderScan()
         records = pos = lineno = 0
-        for block in _blocks(f):
+        for block in _blocks(self._f):
             self._check_text(block, lineno)
             index.extend((pos, lineno + 1))
             n, stamps = _fast_stamps(block[3:] if not pos and block.startswith(_BOM) else block)
@@ -268,10 +294,37 @@ class _LinesLog(EventLog):
             pos += len(block)
             lineno += n
         index.extend((pos, lineno + 1))
-        self._recent: tuple[int, list[bytes]] = (0, [])  # a block's first line and its lines
+        self._current = self._recent = (0, [])
         self.records = records
         self.order = scan.order
         self.order_note = scan.note()
+        self.scanned = True
+
+    def stream(self) -> Iterator[Batch]:
+        """The lines in file order without pass 1, each block checked as text when it is read.
+
+        For a reader that expects ascending time and checks it on the way (``validate_path``):
+        it stops at the first line earlier than the one before, then calls ``scan`` and starts
+        over with ``batches``. An input error may now come after some lines were handed out.
+        """
+        index = self._index = array("q")
+        pos = lineno = 0
+        try:
+            for block in _blocks(self._f):
+                self._check_text(block, lineno)
+                index.extend((pos, lineno + 1))
+                lines = block.split(b"\n")
+                if block.endswith(b"\n"):
+                    lines.pop()
+                if not pos and lines[0].startswith(_BOM):
+                    lines[0] = lines[0][3:]
+                self._current = (lineno + 1, lines)
+                yield lines, range(lineno + 1, lineno + 1 + len(lines))
+                pos += len(block)
+                lineno += len(lines)
+        except OSError as exc:
+            raise InputError(_os_message(self.name, exc)) from None
+        index.extend((pos, lineno + 1))
 
     def _check_text(self, block: bytes, lineno: int) -> None:
         """Binary input is an error for the whole log (exit 2), found before any replay."""
@@ -306,7 +359,7 @@ class _LinesLog(EventLog):
         for k in reversed(blocks) if backward else blocks:
             first = index[2 * k + 1]
             lines = self._block_lines(k)
-            self._recent = (first, lines)  # what ``line_at`` asks for is most often near
+            self._current = (first, lines)  # what ``line_at`` asks for is most often near
             if backward:
                 yield lines[::-1], range(first + len(lines) - 1, first - 1, -1)
             else:
@@ -327,9 +380,12 @@ class _LinesLog(EventLog):
         """The raw text of line ``line`` (numbered as in the records), read again from the file.
 
         For the rare check that needs an earlier event's content again (a repeated id with other
-        bytes): the block of the last call, or of pass 2, is kept, so nearby lines cost no read.
+        bytes): the block of the last call, and the one being handed out, are kept, so nearby
+        lines cost no read.
         """
-        first, lines = self._recent
+        first, lines = self._current
+        if not first <= line < first + len(lines):
+            first, lines = self._recent
         if not first <= line < first + len(lines):
             firsts = self._index[1::2]
             k = bisect_right(firsts, line) - 1
@@ -363,7 +419,7 @@ class _LinesLog(EventLog):
                 line = line[3:]
             offsets.extend((start, pos))
             lines.append(lineno)
-            stamp = _line_stamp(line)
+            stamp = line_stamp(line)
             keys.append(None if stamp is None else _millis(stamp))
         permutation = _sort_permutation(keys)
         del keys
@@ -427,7 +483,7 @@ def _slow_scan(block: bytes, lineno: int, scan: _OrderScan) -> int:
         if not line or line.isspace():
             continue
         records += 1
-        stamp = _line_stamp(line)
+        stamp = line_stamp(line)
         if stamp is not None:
             scan.add(stamp, lineno)
     return records
@@ -584,8 +640,11 @@ def _first_byte(f: BinaryIO) -> bytes:
     return b""
 
 
-def open_log(source: str | os.PathLike[str]) -> EventLog:
+def open_log(source: str | os.PathLike[str], *, scan: bool = True) -> EventLog:
     """Open a log file, ``-`` for standard input; pass 1 (checks, order) runs here.
+
+    ``scan=False``: a JSON Lines log skips pass 1 for now (``scanned`` is False); read it with
+    ``stream``, or call ``scan`` first.
 
     >>> with open_log("tests/data/seed-examples.jsonl") as log:   # doctest: +SKIP
     ...     for record in log:                       # (value, line) or Malformed(line, message)
@@ -617,7 +676,7 @@ def open_log(source: str | os.PathLike[str]) -> EventLog:
                 data = f.read()
                 f.close()
                 return _ArrayLog(data, name, gzipped)
-            return _LinesLog(f, name, gzipped)
+            return _LinesLog(f, name, gzipped, scan)
         except BaseException:
             f.close()
             raise

@@ -18,7 +18,7 @@ import orjson
 
 from lifecycle.rules import Finding
 from simulator import replay_decode
-from simulator.logio import Batch, Malformed, not_json, open_log
+from simulator.logio import Batch, Malformed, line_stamp, not_json, open_log
 from simulator.report import Report, with_entities
 
 PROGRESS_EVERY = 1 << 16  # events between two calls of a progress callback
@@ -76,13 +76,15 @@ class _Run:
         self._seen = len(replay.findings)
         self._count += 1
 
-    def feed_batches(self, batches: Iterable[Batch],
-                     recall: Callable[[int], bytes | None]) -> None:
+    def feed_batches(self, batches: Iterable[Batch], recall: Callable[[int], bytes | None],
+                     ascending: bool = False) -> bool:
         """``feed`` and ``malformed`` for raw lines, in one loop: the hot path of validation.
 
         A replay that takes ``recall`` (``Replay.use_source``) also gets each line's bytes, so a
         repeated delivery is recognised by a hash of its bytes, and gets canonical lines decoded
         by msgspec (``replay_decode``), the others parsed by orjson (``Replay.feed``).
+        ``ascending``: check that the timestamps do not go back, as pass 1 of ``logio`` would,
+        and stop before the first line that does (returns False); else returns True.
         """
         replay = self.replay
         use_source = getattr(replay, "use_source", None)
@@ -98,6 +100,7 @@ class _Run:
         findings, mine = replay.findings, self.findings
         loads, decode_error = orjson.loads, orjson.JSONDecodeError
         progress, every = self._progress, PROGRESS_EVERY
+        stamp_of, last = line_stamp, b""
         for lines, numbers in batches:
             seen, count = self._seen, self._count
             for raw, line in zip(lines, numbers, strict=True):
@@ -113,6 +116,11 @@ class _Run:
                     self.malformed(line, not_json(exc))
                     seen, count = self._seen, self._count
                     continue
+                if ascending and (stamp := stamp_of(raw)) is not None:
+                    if stamp < last:
+                        self._seen, self._count = seen, count
+                        return False
+                    last = stamp
                 feed(value, line, raw)
                 count += 1
                 if len(findings) != seen:
@@ -122,6 +130,7 @@ class _Run:
                 for k in range(self._count // every + 1, count // every + 1):
                     progress(k * every)
             self._seen, self._count = seen, count
+        return True
 
     def finish(self, strict: bool, source: str | None, order: str,
                extra: Iterable[Finding] = ()) -> Report:
@@ -202,17 +211,24 @@ def validate_path(
     """Validate a log file (``-``: standard input): JSON Lines or a JSON array, maybe gzipped.
 
     The order is detected (newest-first API pages are replayed reversed); a log in neither order
-    is sorted and gets a ``time-order`` warning. Unreadable or binary input raises
-    ``simulator.errors.InputError`` before any event is replayed. ``progress``, if given, is
-    called with the number of events replayed so far every ``PROGRESS_EVERY`` events. The cyclic
-    garbage collector is paused meanwhile (``collector_paused``).
+    is sorted and gets a ``time-order`` warning. JSON Lines are replayed in file order while they
+    ascend, in one pass; at the first step back in time replay starts over after a pass that
+    finds the order. Unreadable or binary input raises ``simulator.errors.InputError`` instead
+    of a report. ``progress``, if given, is called with the number of events replayed so far
+    every ``PROGRESS_EVERY`` events (from 0 again if replay starts over). The cyclic garbage
+    collector is paused meanwhile (``collector_paused``).
 
     >>> report = validate_path("tests/data/seed-examples.jsonl")  # from the repository root
     >>> report.order, report.events, report.source
     ('sorted', 13, 'tests/data/seed-examples.jsonl')
     """
     run = _Run(complete_history, assume_registered, progress)
-    with open_log(path) as log, collector_paused():
+    with open_log(path, scan=False) as log, collector_paused():
+        if not log.scanned:  # JSON Lines: replayed in file order while it is seen to ascend
+            if run.feed_batches(log.stream(), log.line_at, ascending=True):
+                return run.finish(strict, log.name, str(log.order))
+            log.scan()  # it does not: pass 1 finds the order, and replay starts over
+            run = _Run(complete_history, assume_registered, progress)
         batches = log.batches()
         if batches is not None:
             run.feed_batches(batches, log.line_at)

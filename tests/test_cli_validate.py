@@ -293,7 +293,9 @@ def test_validate_path_feeds_a_descending_log_exactly_reversed(
     lines = [orjson.dumps(e) for e in events]
     path = write(tmp_path, [lines[0], lines[1], b"", b"nope", lines[2], lines[3]])
     report = validate_path(path, complete_history=True, assume_registered=[(1, 2)])
-    replay = fake.instances[0]
+    # Replay starts in file order, as if ascending, and is dropped at the first step back.
+    speculative, replay = fake.instances
+    assert [n for _, n in speculative.fed] == [1] and not speculative.finished
     assert replay.options == (True, ((1, 2),))
     assert replay.finished
     assert [(e["id"] if isinstance(e, dict) else e, n) for e, n in replay.fed] == [
@@ -321,7 +323,7 @@ def test_validate_path_puts_time_order_first_and_files_findings_by_entity(
         ("illegal-transition", 2, "endpoint 9"),
         ("illegal-transition", 3, "SIM 7"),
         ("malformed-event", 4, None)]
-    assert [n for _, n in fake.instances[0].fed] == [2, 3, 4, 1]  # 4 follows 3: no timestamp
+    assert [n for _, n in fake.instances[-1].fed] == [2, 3, 4, 1]  # 4 follows 3: no timestamp
 
 
 def test_validate_accepts_dicts_bytes_and_text_in_given_order(fake: type[FakeReplay]) -> None:

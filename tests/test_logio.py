@@ -405,7 +405,7 @@ def test_fast_stamps_count_lines_and_read_every_canonical_start(
         lines.pop()
     n, stamps = logio._fast_stamps(block)
     assert n == len(lines)
-    first = lines[0]  # only its positions are checked (``_line_stamp``), the others' shape
+    first = lines[0]  # only its positions are checked (``line_stamp``), the others' shape
     starts = [_LINE_START.match(x) for x in lines[1:]]
     if (first.startswith(b'{"timestamp":"') and first[37:39] == b'Z"' and first[24:25] == b"T"
             and all(starts)):

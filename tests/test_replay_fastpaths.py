@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 from lifecycle.codes import SOURCE_DESCRIPTIONS, luhn_digit
 from lifecycle.events import CANONICAL_TIMESTAMP
 from simulator import logio, replay_decode
+from simulator import validate as validate_module
+from simulator.errors import InputError
 from simulator.replay import _DIGITS_TO_ZERO, _TIMESTAMP_SHAPE, Replay
 from simulator.replay_ids import EventIdTable
 from simulator.replay_migration import luhn_digit_fast
@@ -259,3 +261,67 @@ def test_an_entity_id_of_minus_one_is_an_id_not_the_unknown_marker(
     activation["sim"]["id"] = -1
     report = validate([orjson.dumps(activation)])
     assert report.conformant, report.findings
+
+
+# ------------------------------------------------------------------ one pass when ascending
+
+_MANY_STAMPS = [f"2025-01-01T00:00:{s:02d}.000Z" for s in range(8)]
+
+
+@given(
+    picks=st.lists(st.tuples(st.integers(0, 12), st.integers(0, len(_MANY_STAMPS) - 1),
+                             st.sampled_from([None, 77]), st.booleans()),
+                   min_size=0, max_size=30),
+    arrange=st.sampled_from(["ascending", "descending", "steps back late", "as drawn"]),
+    block=st.sampled_from([64, 300, 1 << 20]),
+)
+def test_replaying_while_checking_the_order_gives_the_verdicts_of_pass_1_first(
+    seed_lines: list[bytes], picks: list[tuple[int, int, int | None, bool]], arrange: str,
+    block: int, tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """``validate_path`` replays a JSON Lines log in file order while it ascends, and starts
+    over after pass 1 when it steps back: the same report as running pass 1 first."""
+    records = []
+    for seed, at, ident, blank_before in picks:
+        value = orjson.loads(seed_lines[seed])
+        value["timestamp"] = _MANY_STAMPS[at]
+        if ident is not None:
+            value["id"] = ident
+        records.append((_MANY_STAMPS[at], orjson.dumps(value), blank_before))
+    if arrange != "as drawn":
+        records.sort(key=lambda r: r[0], reverse=arrange == "descending")
+    if arrange == "steps back late" and records:
+        records.append((records[0][0], records[0][1], False))  # the earliest again, at the end
+    text = []
+    for _, raw, blank_before in records:
+        if blank_before:
+            text.append(b"")
+        text.append(raw)
+    path = tmp_path_factory.mktemp("order") / "log.jsonl"
+    path.write_bytes(b"\n".join(text) + b"\n")
+    with patch.object(logio, "_BLOCK", block):
+        report = validate_path(path)
+        with patch.object(validate_module, "open_log",
+                          lambda source, scan=True: logio.open_log(source)):
+            reference = validate_path(path)  # pass 1 first, as before
+    assert (report.order, report.events, report.counts_by_type) == (
+        reference.order, reference.events, reference.counts_by_type)
+    assert [(f.rule, f.event_id, f.line, f.message, f.entity) for f in report.findings] == [
+        (f.rule, f.event_id, f.line, f.message, f.entity) for f in reference.findings]
+
+
+def test_binary_data_in_a_later_block_is_an_input_error_naming_its_line(
+    seed_lines: list[bytes], tmp_path: Path
+) -> None:
+    """Without pass 1 the check comes when the block is read: still an error, not a report."""
+    event = orjson.loads(seed_lines[0])
+    lines = []
+    for i in range(40):
+        event["id"], event["timestamp"] = 1000 + i, f"2025-01-01T00:00:{i:02d}.000Z"
+        lines.append(orjson.dumps(event))
+    lines[30] = lines[30][:50] + b"\x00" + lines[30][50:]
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    with patch.object(logio, "_BLOCK", 2048), pytest.raises(InputError) as caught:
+        validate_path(path)
+    assert str(caught.value) == f"{path}: binary data (a NUL byte) on line 31"
