@@ -1,4 +1,5 @@
-"""simulator.logio: formats, order detection, input errors, bounded memory, atomic writing."""
+"""simulator.logio and simulator.atomic: formats, order detection, input errors, bounded memory,
+atomic writing."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simulator import logio
+from simulator.atomic import atomic_write
 from simulator.errors import InputError
-from simulator.logio import Malformed, Order, atomic_write, open_log
+from simulator.logio import Malformed, Order, open_log
 
 
 def ts(second: int) -> str:

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import click
 
+from simulator.atomic import atomic_write
 from simulator.errors import InputError
 from simulator.fleet import generate as generate_fleet
 from simulator.fleet import write_jsonl
-from simulator.logio import atomic_write
 from simulator.platform import DEFAULT_START
 
 

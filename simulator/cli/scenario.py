@@ -12,8 +12,8 @@ from pathlib import Path
 import click
 
 from lifecycle.events import dumps
+from simulator.atomic import atomic_write
 from simulator.errors import EXIT_NONCONFORMANT, EXIT_OK, EXIT_USAGE, InputError
-from simulator.logio import atomic_write
 from simulator.scenarios import Scenario, ScenarioError, discover, load
 
 _REPO_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
