@@ -7,7 +7,9 @@ possible states, assignments and registrations, then move them on. Migration (69
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
+from collections.abc import Callable
 from typing import Any
 
 from lifecycle.codes import SimStatus
@@ -185,12 +187,7 @@ class LifecycleRules(EntityState):
                              f"description says the endpoint changed to {m[2]}, but "
                              f"{texts.type_name(tid)} leads to "
                              f"{texts.endpoint_states(_EP_DEST[key])}")
-                if epid is None:
-                    epid = named
-                elif named != epid:
-                    self.add("description-mismatch", eid, line,
-                             f"description names endpoint {named}, but the event is about "
-                             f"endpoint {epid}")
+                epid = self._named("endpoint", named, epid, eid, line)
         if epid is None:
             return
         e = self._endpoint_with_sim(eid, tid, src, org, sid, ic, epid, line)
@@ -236,36 +233,49 @@ class LifecycleRules(EntityState):
         """Read sim and endpoint from a 50/51 description (spec §4: it may be the only place)."""
         m = pattern.match(text)
         if m is not None:
-            named_sim, named_ep = int(m[1]), int(m[2])
-            if sid is None:
-                sid = named_sim
-            elif named_sim != sid:
-                self.add("description-mismatch", eid, line,
-                         f"description names SIM {named_sim}, but the event is about SIM {sid}")
-            if epid is None:
-                epid = named_ep
-            elif named_ep != epid:
-                self.add("description-mismatch", eid, line,
-                         f"description names endpoint {named_ep}, but the event is about "
-                         f"endpoint {epid}")
+            sid = self._named("SIM", int(m[1]), sid, eid, line)
+            epid = self._named("endpoint", int(m[2]), epid, eid, line)
         return sid, epid
 
-    def _on_assign(self, event: dict[str, Any], eid: int, tid: int, src: int, org: int,
-                   sid: int | None, ic: int | None, epid: int | None, line: int | None) -> None:
+    def _named(self, kind: str, named: int, carried: int | None, eid: int,
+               line: int | None) -> int:
+        """The id an event carries, else the one its description names; a disagreement is a
+        ``description-mismatch`` (the carried id wins)."""
+        if carried is None:
+            return named
+        if named != carried:
+            self.add("description-mismatch", eid, line,
+                     f"description names {kind} {named}, but the event is about {kind} {carried}")
+        return carried
+
+    def _pair(self, event: dict[str, Any], eid: int, tid: int, src: int, org: int,
+              sid: int | None, ic: int | None, epid: int | None, line: int | None,
+              pattern: re.Pattern[str], expected: Callable[[int, int], str],
+              ) -> tuple[int, _Sim, int, _Endpoint] | None:
+        """The SIM and endpoint of a 51 or 50, their ids read from the description when the
+        event does not carry them (None: the pair is unknown, or the SIM cannot be replayed)."""
         text = event.get("description")
-        if type(text) is str and (sid is None or epid is None
-                                  or text != texts.sim_assigned_text(sid, epid)):
-            sid, epid = self._pair_from_text(texts.SIM_ASSIGNED, text, eid, sid, epid, line)
+        if type(text) is str and (sid is None or epid is None or text != expected(sid, epid)):
+            sid, epid = self._pair_from_text(pattern, text, eid, sid, epid, line)
         if sid is None or epid is None:
-            return
+            return None
         s = self._sims.get(sid)
         if s is None or s.mask == _DEL or s.org != org or (self._owed and sid in self._owed):
             s = self.touch(sid, ic, org, eid, tid, src, line)
             if s is None:
-                return
+                return None
         e = self._eps.get(epid)
         if e is None:
             e = self._eps[epid] = _Endpoint()
+        return sid, s, epid, e
+
+    def _on_assign(self, event: dict[str, Any], eid: int, tid: int, src: int, org: int,
+                   sid: int | None, ic: int | None, epid: int | None, line: int | None) -> None:
+        pair = self._pair(event, eid, tid, src, org, sid, ic, epid, line, texts.SIM_ASSIGNED,
+                          texts.sim_assigned_text)
+        if pair is None:
+            return
+        sid, s, epid, e = pair
         if s.ep is not None and s.ep != UNKNOWN:
             holder = "it" if s.ep == epid else f"endpoint {s.ep}"
             self.add("double-assignment", eid, line,
@@ -287,20 +297,11 @@ class LifecycleRules(EntityState):
 
     def _on_release(self, event: dict[str, Any], eid: int, tid: int, src: int, org: int,
                     sid: int | None, ic: int | None, epid: int | None, line: int | None) -> None:
-        text = event.get("description")
-        if type(text) is str and (sid is None or epid is None
-                                  or text != texts.sim_released_text(sid, epid)):
-            sid, epid = self._pair_from_text(texts.SIM_RELEASED, text, eid, sid, epid, line)
-        if sid is None or epid is None:
+        pair = self._pair(event, eid, tid, src, org, sid, ic, epid, line, texts.SIM_RELEASED,
+                          texts.sim_released_text)
+        if pair is None:
             return
-        s = self._sims.get(sid)
-        if s is None or s.mask == _DEL or s.org != org or (self._owed and sid in self._owed):
-            s = self.touch(sid, ic, org, eid, tid, src, line)
-            if s is None:
-                return
-        e = self._eps.get(epid)
-        if e is None:
-            e = self._eps[epid] = _Endpoint()
+        sid, s, epid, e = pair
         if e.sim != UNKNOWN and e.sim != sid:
             holds = "no SIM" if e.sim is None else f"SIM {e.sim}"
             self.add("release-mismatch", eid, line,
