@@ -21,8 +21,8 @@ a log in neither order pays for a sort: about 80 bytes an event while sorting (k
 permutation), then one read per event. Standard input, pipes and gzip are
 first spooled, decompressed, to an anonymous temporary file. A reader that expects ascending time
 can skip pass 1 (``open_log(..., scan=False)``): ``stream`` hands out the lines in file order,
-each block checked as text when read, and the reader checks the order on the way, calling
-``scan`` and starting over only if a line steps back (``validate_path`` does so).
+each block checked as text when read, and the reader checks the order on the way, starting over
+with ``batches`` (pass 1 first) only if a line steps back (``validate_path`` does so).
 
 Memory (JSON array): the decoded text is held in memory (about one byte a character) with three
 ``array('q')`` of element spans and lines; each element is parsed once to find where it ends and
@@ -46,6 +46,7 @@ import stat
 import sys
 import tempfile
 import zlib
+from abc import ABC, abstractmethod
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
@@ -214,9 +215,9 @@ def _sort_permutation(keys: list[int | None]) -> list[int]:
     return sorted(range(len(filled)), key=filled.__getitem__)
 
 
-class EventLog:
-    """An opened log: pass 1 is done (order known, input checked; see ``scanned``); iterate for
-    pass 2.
+class EventLog(ABC):
+    """An opened log: pass 1 is done (order known, input checked) unless opened with
+    ``scan=False``; iterate for pass 2.
 
     Use as a context manager, or call ``close()``: it may own a temporary spool file.
     """
@@ -224,13 +225,13 @@ class EventLog:
     name: str
     format: Literal["jsonl", "json"]
     gzipped: bool
-    records: int  # events and malformed records, blank lines excluded (once scanned)
-    order: Order
+    records: int  # events and malformed records, blank lines excluded (-1 before pass 1)
+    order: Order  # ascending is assumed before pass 1
     order_note: str | None  # the time-order warning's message when order is SORTED
-    scanned: bool = True  # pass 1 done: ``records``, ``order`` and ``order_note`` are known
 
+    @abstractmethod
     def __iter__(self) -> Iterator[Record]:
-        raise NotImplementedError
+        """Pass 2: each record in replay order, parsed (or ``Malformed``)."""
 
     def batches(self) -> Iterator[Batch] | None:
         """The raw lines in replay order, a batch at a time (None: this kind of log has none)."""
@@ -240,15 +241,14 @@ class EventLog:
         """The raw text of a line handed out by ``batches`` (None if it has none)."""
         return None
 
-    def scan(self) -> None:
-        """Pass 1 now, for a log opened with ``scan=False`` (nothing to do once scanned)."""
+    def stream(self) -> Iterator[Batch] | None:
+        """The raw lines in file order without pass 1 (None: this kind of log has none, or pass 1
+        has run already)."""
+        return None
 
-    def stream(self) -> Iterator[Batch]:
-        """The raw lines in file order before any pass 1 (only an unscanned log has them)."""
-        raise TypeError(f"{self.name}: no stream, the log is already scanned")
-
+    @abstractmethod
     def close(self) -> None:
-        """Release the file (and any temporary spool)."""
+        """Release the file (and any temporary spool), or the text held in memory."""
 
     def __enter__(self) -> EventLog:
         return self
@@ -268,13 +268,13 @@ class _LinesLog(EventLog):
         # A block's first line and its lines: the one being handed out, the last one read again.
         self._current: tuple[int, list[bytes]] = (0, [])
         self._recent: tuple[int, list[bytes]] = (0, [])
-        self.scanned = False
+        self._scanned = False
         if scan:
-            self.scan()
-        else:  # assumed until scanned: the reader of ``stream`` checks it
+            self._scan()
+        else:  # assumed until pass 1: the reader of ``stream`` checks it
             self.records, self.order, self.order_note = -1, Order.ASCENDING, None
 
-    def scan(self) -> None:
+    def _scan(self) -> None:
         """Pass 1: check the text, count the records, find the order (see the module)."""
         self._index = index = array("q")
         scan = _OrderScan()
@@ -295,15 +295,19 @@ class _LinesLog(EventLog):
         self.records = records
         self.order = scan.order
         self.order_note = scan.note()
-        self.scanned = True
+        self._scanned = True
 
-    def stream(self) -> Iterator[Batch]:
-        """The lines in file order without pass 1, each block checked as text when it is read.
+    def stream(self) -> Iterator[Batch] | None:
+        """The lines in file order without pass 1, each block checked as text when it is read
+        (None once pass 1 has run).
 
         For a reader that expects ascending time and checks it on the way (``validate_path``):
-        it stops at the first line earlier than the one before, then calls ``scan`` and starts
-        over with ``batches``. An input error may now come after some lines were handed out.
+        at the first line earlier than the one before it stops, and starts over with
+        ``batches``, which runs pass 1 first. An input error may come after some lines.
         """
+        return None if self._scanned else self._stream()
+
+    def _stream(self) -> Iterator[Batch]:
         index = self._index = array("q")
         pos = lineno = 0
         try:
@@ -346,7 +350,10 @@ class _LinesLog(EventLog):
 
     def batches(self) -> Iterator[Batch]:
         """Pass 2 in batches: raw lines (blank ones included) with their line numbers, in replay
-        order, a block at a time; a caller that parses them itself skips a generator per event."""
+        order, a block at a time; a caller that parses them itself skips a generator per event.
+        Runs pass 1 first if the log was opened without it."""
+        if not self._scanned:
+            self._scan()
         if self.order is Order.SORTED:
             yield from self._sorted()
             return
@@ -578,6 +585,9 @@ class _ArrayLog(EventLog):
             elif self._error is not None:
                 yield self._error
 
+    def close(self) -> None:
+        self._text, self._stamps = "", []  # the decoded text is what it holds that is large
+
 
 def _decode(data: bytes, name: str) -> str:
     nul = data.find(b"\0")
@@ -640,8 +650,8 @@ def _first_byte(f: BinaryIO) -> bytes:
 def open_log(source: str | os.PathLike[str], *, scan: bool = True) -> EventLog:
     """Open a log file, ``-`` for standard input; pass 1 (checks, order) runs here.
 
-    ``scan=False``: a JSON Lines log skips pass 1 for now (``scanned`` is False); read it with
-    ``stream``, or call ``scan`` first.
+    ``scan=False``: a JSON Lines log skips pass 1 until ``batches`` (or iteration) needs it, so
+    that ``stream`` can hand its lines out in file order first.
 
     >>> with open_log("tests/data/seed-examples.jsonl") as log:   # doctest: +SKIP
     ...     for record in log:                       # (value, line) or Malformed(line, message)

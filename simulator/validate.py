@@ -224,11 +224,11 @@ def validate_path(
     """
     run = _Run(complete_history, assume_registered, progress)
     with open_log(path, scan=False) as log, collector_paused():
-        if not log.scanned:  # JSON Lines: replayed in file order while it is seen to ascend
-            if run.feed_batches(log.stream(), log.line_at, ascending=True):
+        stream = log.stream()  # JSON Lines: replayed in file order while they ascend
+        if stream is not None:
+            if run.feed_batches(stream, log.line_at, ascending=True):
                 return run.finish(strict, log.name, str(log.order))
-            log.scan()  # it does not: pass 1 finds the order, and replay starts over
-            run = _Run(complete_history, assume_registered, progress)
+            run = _Run(complete_history, assume_registered, progress)  # starts over after pass 1
         batches = log.batches()
         if batches is not None:
             run.feed_batches(batches, log.line_at)

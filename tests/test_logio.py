@@ -414,3 +414,21 @@ def test_fast_stamps_count_lines_and_read_every_canonical_start(
         assert stamps == [first[14:38]] + [m[1] for m in starts if m]
     else:
         assert stamps is None
+
+
+def test_only_a_lines_log_opened_without_pass_1_streams_and_batches_then_runs_pass_1(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, jsonl((1, 5), (2, 1)))
+    with open_log(path) as log:
+        assert log.stream() is None  # pass 1 ran: its index must not be rebuilt by a stream
+    with open_log(write(tmp_path, b'[{"id": 1}]', "log.json"), scan=False) as log:
+        assert log.stream() is None
+    with open_log(path, scan=False) as log:
+        assert (log.records, log.order) == (-1, Order.ASCENDING)  # assumed, not yet known
+        stream = log.stream()
+        assert stream is not None
+        assert [n for _, numbers in stream for n in numbers] == [1, 2]
+        assert [line for _, line in log] == [2, 1]  # iteration ran pass 1: descending
+        assert (log.records, log.order) == (2, Order.DESCENDING)
+        assert log.stream() is None
