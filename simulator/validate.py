@@ -124,7 +124,8 @@ class _Run:
                 feed(value, line, raw)
                 count += 1
                 if len(findings) != seen:
-                    mine.extend(with_entities(findings[seen:], loads(raw)))
+                    parsed = value if type(value) is dict else loads(raw)  # not an Envelope
+                    mine.extend(with_entities(findings[seen:], parsed))
                     seen = len(findings)
             if progress is not None:
                 for k in range(self._count // every + 1, count // every + 1):
