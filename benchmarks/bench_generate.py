@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from simulator.fleet import generate, write_jsonl
+from simulator.platform.fleet import generate, write_jsonl
 
 
 class _Discard:

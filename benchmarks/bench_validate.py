@@ -1,10 +1,10 @@
 """Validation cost per event (``validate_path``: read, order, replay), beside ``orjson.loads``.
 
-For a log file given as argument, or else a generated one (``simulator.fleet.generate`` when it
-exists, otherwise a synthetic log of the 13 seed examples repeated with fresh event ids, SIMs,
+For a log file given as argument, or else a generated one (``simulator.generate`` when it exists,
+otherwise a synthetic log of the 13 seed examples repeated with fresh event ids, SIMs,
 endpoints and ICCIDs, in ascending time), prints the median of ``--repeat`` runs of
 
-* ``validate_path`` on the file (both passes of ``simulator.logio`` and the replay), and
+* ``validate_path`` on the file (both passes of ``simulator.io.logs`` and the replay), and
 * ``orjson.loads`` of every line of the same file, result discarded (the yardstick),
 
 their ratio, and peak memory: tracemalloc's peak during one validation, and the maximum RSS of
@@ -35,8 +35,8 @@ import orjson
 
 from lifecycle.codes import luhn_digit
 from lifecycle.events import format_timestamp
-from simulator.report import Report
-from simulator.validate import validate_path
+from simulator.replay.driver import validate_path
+from simulator.replay.report import Report
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "tests" / "data" / "seed-examples.jsonl"
@@ -108,10 +108,10 @@ def synthetic(path: Path, n_events: int) -> None:
 
 
 def generated(path: Path, sims: int, seed: int) -> bool:
-    """A fleet from ``simulator.fleet`` when it exists (False otherwise)."""
-    if importlib.util.find_spec("simulator.fleet") is None:
+    """A fleet from ``simulator.platform.fleet`` when it exists (False otherwise)."""
+    if importlib.util.find_spec("simulator.platform.fleet") is None:
         return False
-    fleet = importlib.import_module("simulator.fleet")
+    fleet = importlib.import_module("simulator.platform.fleet")
     if not hasattr(fleet, "generate") or not hasattr(fleet, "write_jsonl"):
         return False
     with path.open("wb") as out:
@@ -220,11 +220,11 @@ def main() -> None:
         if path is None:
             path = Path(tmp) / "log.jsonl"
             if generated(path, args.sims, args.seed):
-                print(f"log: simulator.fleet.generate(sims={args.sims}, seed={args.seed})")
+                print(f"log: simulator.platform.fleet.generate(sims={args.sims}, seed={args.seed})")
             else:
                 synthetic(path, args.events)
                 print(f"log: {args.events:,} synthetic events from the seed examples "
-                      "(simulator.fleet.generate is not available)")
+                      "(simulator.platform.fleet.generate is not available)")
         measure(path, args.repeat, "ascending" if args.log is None else "given")
         if args.descending:
             reverse = Path(tmp) / "descending.jsonl"

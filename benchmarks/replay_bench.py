@@ -21,7 +21,7 @@ from pathlib import Path
 import orjson
 
 from lifecycle.events import dumps, format_timestamp
-from simulator.replay import Replay
+from simulator.replay.core import Replay
 
 RUNS = 3
 SEEDS = Path(__file__).resolve().parent.parent / "tests" / "data" / "seed-examples.jsonl"

@@ -17,9 +17,9 @@ import orjson
 import pytest
 from click.testing import CliRunner, Result
 
-from simulator import validate as validate_module
 from simulator.cli import cli
-from simulator.validate import collector_paused, validate, validate_path
+from simulator.replay import driver as validate_module
+from simulator.replay.driver import collector_paused, validate, validate_path
 
 
 def run(*args: str | Path, input: bytes | None = None) -> Result:

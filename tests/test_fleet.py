@@ -18,9 +18,9 @@ from click.testing import CliRunner
 from lifecycle.codes import ICCID_PREFIX, LIFECYCLE_TYPES, luhn_valid
 from lifecycle.events import CANONICAL_TIMESTAMP, Event, dumps
 from simulator.cli import cli
-from simulator.fleet import generate, write_jsonl
-from simulator.platform import Settings
-from simulator.validate import validate
+from simulator.platform.core import Settings
+from simulator.platform.fleet import generate, write_jsonl
+from simulator.replay.driver import validate
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def test_same_arguments_same_bytes() -> None:
 def test_same_bytes_in_another_process_with_another_hash_seed() -> None:
     here = hashlib.sha256(_bytes(sims=150, seed=5, network_events=True)).hexdigest()
     code = (
-        "import hashlib, io, sys; from simulator.fleet import generate, write_jsonl; "
+        "import hashlib, io, sys; from simulator.platform.fleet import generate, write_jsonl; "
         "b = io.BytesIO(); write_jsonl(generate(sims=150, seed=5, network_events=True), b); "
         "print(hashlib.sha256(b.getvalue()).hexdigest())"
     )

@@ -6,9 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lifecycle.codes import ICCID_PREFIX, luhn_digit, luhn_valid
-from simulator.identities import (
-    _TACS,
+from simulator.platform.identities import (
     IMSI_PREFIXES,
+    TACS,
     Identities,
     fast_luhn_digit,
     iccid_with_luhn,
@@ -59,7 +59,7 @@ def test_table_imei_equals_imei_of_the_same_draws() -> None:
     fast, slow = Identities(6), Identities(6)
     for _ in range(3_000):
         slow._serial += 1 + int(slow._random() * 299)
-        tac = _TACS[int(slow._random() * len(_TACS))]
+        tac = TACS[int(slow._random() * len(TACS))]
         assert fast.imei() == imei(tac, slow._serial % 1_000_000)
 
 

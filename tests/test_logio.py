@@ -1,5 +1,5 @@
-"""simulator.logio and simulator.atomic: formats, order detection, input errors, bounded memory,
-atomic writing."""
+"""simulator.io.logs and simulator.io.atomic: formats, order detection, input errors, bounded
+memory, atomic writing."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator import logio
-from simulator.atomic import atomic_write
-from simulator.errors import InputError
-from simulator.logio import Malformed, Order, open_log
+from simulator.io import logs as logio
+from simulator.io.atomic import atomic_write
+from simulator.io.errors import InputError
+from simulator.io.logs import Malformed, Order, open_log
 
 
 def ts(second: int) -> str:

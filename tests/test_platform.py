@@ -10,7 +10,8 @@ import pytest
 from lifecycle.codes import ICCID_PREFIX, EndpointStatus, SimStatus, luhn_valid
 from lifecycle.events import dumps, normalize
 from lifecycle.machines import SIM
-from simulator.platform import ERROR_ATTACHED, Platform, Refused, Settings, _json_string
+from simulator.platform.core import ERROR_ATTACHED, Platform, Refused, Settings
+from simulator.platform.records import json_string
 
 ISSUED, ACTIVATED, SUSPENDED, DELETED, FT = (
     SimStatus.ISSUED, SimStatus.ACTIVATED, SimStatus.SUSPENDED, SimStatus.DELETED,
@@ -597,6 +598,6 @@ def test_lines_are_the_bytes_of_the_dicts(name: str | None) -> None:
 
 def test_json_strings_without_orjson_are_orjsons() -> None:
     every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
-    assert _json_string(every).encode() == orjson.dumps(every)
+    assert json_string(every).encode() == orjson.dumps(every)
     for c in range(0x100):
-        assert _json_string(chr(c)).encode() == orjson.dumps(chr(c))
+        assert json_string(chr(c)).encode() == orjson.dumps(chr(c))

@@ -13,7 +13,7 @@ pytest_plugins = ["pytester"]
 SAME_AS_GENERATE = """
 import orjson
 from lifecycle.events import dumps
-from simulator.fleet import generate
+from simulator.platform.fleet import generate
 
 def expected(**kw):
     return [orjson.loads(dumps(e)) for e in generate(**kw)]

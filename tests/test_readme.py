@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lifecycle.events import dumps
-from simulator.fleet import generate
+from simulator.platform.fleet import generate
 from tests.conftest import ROOT
 
 BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)

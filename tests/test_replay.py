@@ -17,7 +17,7 @@ import pytest
 from lifecycle.codes import SimStatus, luhn_digit
 from lifecycle.machines import mask_of
 from lifecycle.rules import RULES, Finding, Level
-from simulator.replay import EndpointView, Replay, SimView
+from simulator.replay.core import EndpointView, Replay, SimView
 
 _DATA = Path(__file__).resolve().parent / "data" / "seed-examples.jsonl"
 _SEED_LIST = [orjson.loads(line) for line in _DATA.read_bytes().splitlines() if line.strip()]

@@ -20,13 +20,14 @@ from hypothesis import strategies as st
 
 from lifecycle.codes import SOURCE_DESCRIPTIONS, luhn_digit
 from lifecycle.events import CANONICAL_TIMESTAMP
-from simulator import logio, replay_decode
-from simulator import validate as validate_module
-from simulator.errors import InputError
-from simulator.replay import _DIGITS_TO_ZERO, _TIMESTAMP_SHAPE, Replay
-from simulator.replay_ids import EventIdTable
-from simulator.replay_migration import luhn_digit_fast
-from simulator.validate import validate, validate_path
+from simulator.io import logs as logio
+from simulator.io.errors import InputError
+from simulator.replay import decode as replay_decode
+from simulator.replay import driver as validate_module
+from simulator.replay.core import DIGITS_TO_ZERO, TIMESTAMP_SHAPE, Replay
+from simulator.replay.driver import validate, validate_path
+from simulator.replay.ids import EventIdTable
+from simulator.replay.migration import luhn_digit_fast
 
 _EDGES = [-(1 << 63), -(1 << 63) + 1, (1 << 63) - 1, 1 << 63, 1 << 64, -(1 << 70), 0, -1]
 
@@ -89,7 +90,7 @@ def test_ascending_ids_stay_in_the_run_and_the_others_grow_the_table() -> None:
     st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z?\Z"),
 ))
 def test_fast_timestamp_shape_is_never_looser_than_the_canonical_pattern(stamp: str) -> None:
-    fast = stamp.encode().translate(_DIGITS_TO_ZERO) == _TIMESTAMP_SHAPE
+    fast = stamp.encode().translate(DIGITS_TO_ZERO) == TIMESTAMP_SHAPE
     if fast:
         assert re.match(CANONICAL_TIMESTAMP, stamp)
     if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z", stamp):

@@ -1,4 +1,4 @@
-"""simulator.report: counts, verdicts, and the text, JSON and JUnit renderings."""
+"""simulator.replay.report: counts, verdicts, and the text, JSON and JUnit renderings."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ from collections import Counter
 import pytest
 
 from lifecycle.rules import RULES, Finding
-from simulator.report import Report, entity_of, render, render_junit, render_text, with_entities
+from simulator.replay.report import (
+    Report,
+    entity_of,
+    render,
+    render_junit,
+    render_text,
+    with_entities,
+)
 
 ERROR = Finding("illegal-transition", 11, 3, "no possible state allows Suspended -> Suspended",
                 "SIM 7")

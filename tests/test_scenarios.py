@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from lifecycle.codes import LIFECYCLE_TYPES
 from lifecycle.rules import Finding
 from simulator.cli import COMMANDS, cli
-from simulator.scenario_runner import expected_by_step, render, run
-from simulator.scenarios import OPS, ScenarioError, discover, load, loads
+from simulator.scenarios.loader import OPS, ScenarioError, discover, load, loads
+from simulator.scenarios.runner import expected_by_step, render, run
 from tests.conftest import ROOT
 
 SHIPPED = discover([ROOT / "scenarios"])
@@ -144,16 +144,16 @@ def test_wrong_workspace_and_assignment_fail() -> None:
 
 
 def test_validator_errors_fail_a_story(monkeypatch: pytest.MonkeyPatch) -> None:
-    import simulator.validate as validate_module
+    import simulator.replay as replay  # the runner imports validate from the wing's face
 
-    real = validate_module.validate
+    real = replay.validate
 
     class Wrapped:
         def __init__(self, events: list[dict[str, object]]) -> None:
             report = real(events, complete_history=True)
             self.findings = [*report.findings, Finding("illegal-transition", 1, 2, "made up")]
 
-    monkeypatch.setattr(validate_module, "validate", lambda events, **_: Wrapped(events))
+    monkeypatch.setattr(replay, "validate", lambda events, **_: Wrapped(events))
     message = render(run(load(TENTH_SMS)))
     assert message.startswith("FAIL")
     assert "the validator rejects the emitted log:" in message
@@ -290,7 +290,7 @@ def test_cli_usage_errors(tmp_path: Path) -> None:
 
 
 def test_cli_emit_writes_a_log_that_validates(tmp_path: Path) -> None:
-    from simulator.validate import validate_path
+    from simulator.replay.driver import validate_path
 
     target = tmp_path / "log.jsonl"
     code, out, _ = invoke("scenario", "run", str(MIGRATION_REFUSED), "--emit", str(target))

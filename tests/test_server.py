@@ -27,11 +27,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lifecycle.codes import EVENT_TYPE_DESCRIPTIONS, EndpointStatus, SimStatus
-from simulator.platform import Platform
-from simulator.server import create_app
-from simulator.server_auth import TOKEN_LIFETIME, Credentials, RateLimiter, User, parse_rate
-from simulator.server_world import World
-from simulator.validate import validate
+from simulator.platform.core import Platform
+from simulator.replay.driver import validate
+from simulator.serve.app import create_app
+from simulator.serve.auth import TOKEN_LIFETIME, Credentials, RateLimiter, User, parse_rate
+from simulator.serve.world import World
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = Path(__file__).resolve().parent / "data" / "seed-examples.jsonl"
@@ -863,7 +863,7 @@ def test_served_bytes_are_canonical(seed_lines: list[bytes]) -> None:
     import orjson
 
     from lifecycle.events import dumps
-    from simulator.server_store import parse_q, parse_sort
+    from simulator.serve.store import parse_q, parse_sort
 
     world = World.from_events(orjson.loads(line) for line in seed_lines)
     rows = [row for ws in world.store.workspaces()
@@ -878,8 +878,8 @@ def test_served_bytes_are_canonical(seed_lines: list[bytes]) -> None:
 
 def test_fleet_world_serves_exactly_the_generated_log() -> None:
     from lifecycle.events import dumps
-    from simulator.fleet import generate
-    from simulator.server_store import parse_q, parse_sort
+    from simulator.platform.fleet import generate
+    from simulator.serve.store import parse_q, parse_sort
 
     world = World.from_fleet(sims=40, seed=5)
     expected = [dumps(e) for e in generate(sims=40, seed=5)]

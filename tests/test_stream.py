@@ -18,8 +18,8 @@ import pytest
 from click.testing import CliRunner
 
 from simulator.cli import cli
-from simulator.errors import InputError
-from simulator.stream import Streamer, check_url, parse_headers
+from simulator.io.errors import InputError
+from simulator.serve.stream import Streamer, check_url, parse_headers
 
 SEEDS = Path(__file__).resolve().parent / "data" / "seed-examples.jsonl"
 URL = "http://127.0.0.1:9/hook"  # never reached: MockTransport answers
@@ -242,7 +242,7 @@ def test_cli_streams_a_log_in_bulk_with_headers(hook: Any, seed_lines: list[byte
 
 
 def test_cli_streams_a_generated_fleet(hook: Any) -> None:
-    from simulator.fleet import generate
+    from simulator.platform.fleet import generate
 
     result = CliRunner().invoke(cli, ["stream", "--to", hook.url, "--sims", "20", "--seed", "3",
                                       "--duplicates", "0.1"])

@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from simulator.errors import EXIT_USAGE, InputError
+from simulator.io import EXIT_USAGE, InputError
 
 # name -> "module:attribute" of a click command. One line per command.
 COMMANDS: dict[str, str] = {

@@ -8,10 +8,9 @@ from pathlib import Path
 import click
 
 from lifecycle.codes import EVENT_TYPE_DESCRIPTIONS, LIFECYCLE_TYPES
-from simulator.atomic import atomic_write
-from simulator.errors import EXIT_NONCONFORMANT
-from simulator.fleet import generate, write_jsonl
-from simulator.validate import validate_path
+from simulator.io import EXIT_NONCONFORMANT, atomic_write
+from simulator.platform import generate, write_jsonl
+from simulator.replay import validate_path
 
 
 @click.command()

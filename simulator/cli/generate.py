@@ -7,11 +7,9 @@ from datetime import UTC, datetime
 
 import click
 
-from simulator.atomic import atomic_write
-from simulator.errors import InputError
-from simulator.fleet import generate as generate_fleet
-from simulator.fleet import write_jsonl
-from simulator.platform import DEFAULT_START
+from simulator.io import InputError, atomic_write
+from simulator.platform import DEFAULT_START, write_jsonl
+from simulator.platform import generate as generate_fleet
 
 
 def _start(value: str | None) -> datetime | None:

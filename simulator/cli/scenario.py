@@ -12,19 +12,14 @@ from pathlib import Path
 import click
 
 from lifecycle.events import dumps
-from simulator.atomic import atomic_write
-from simulator.errors import EXIT_NONCONFORMANT, EXIT_OK, EXIT_USAGE, InputError
-from simulator.scenarios import Scenario, ScenarioError, discover, load
-
-_REPO_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+from simulator.io import EXIT_NONCONFORMANT, EXIT_OK, EXIT_USAGE, InputError, atomic_write
+from simulator.scenarios import BUILTIN, Scenario, ScenarioError, discover, load
 
 
 def default_folder() -> Path:
-    """``scenarios/`` of the current directory, else the one beside this package (a checkout)."""
-    for folder in (Path("scenarios"), _REPO_SCENARIOS):
-        if folder.is_dir():
-            return folder
-    raise InputError("no scenarios/ folder here or in the project: name the files to run")
+    """``scenarios/`` of the current directory (spec §7), else the ones that ship with simlife."""
+    here = Path("scenarios")
+    return here if here.is_dir() else BUILTIN
 
 
 def _load_all(ctx: click.Context, paths: Sequence[str]) -> list[Scenario]:
@@ -59,7 +54,7 @@ def scenario() -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.pass_context
 def list_(ctx: click.Context, paths: tuple[str, ...]) -> None:
-    """Name and file of each scenario (default: the project's scenarios/ folder)."""
+    """Name and file of each scenario (default: ./scenarios/, else the built-in ones)."""
     for item in _load_all(ctx, paths):
         click.echo(f"{item.name}  ({item.path})")
 
@@ -73,9 +68,9 @@ def list_(ctx: click.Context, paths: tuple[str, ...]) -> None:
               help="Show what each step emitted, also for the scenarios that pass.")
 @click.pass_context
 def run(ctx: click.Context, paths: tuple[str, ...], emit: Path | None, verbose: bool) -> None:
-    """Run scenario files or folders (default: every *.toml in the project's scenarios/)."""
-    from simulator.scenario_runner import render
-    from simulator.scenario_runner import run as run_scenario
+    """Run scenario files or folders (default: ./scenarios/, else the built-in ones)."""
+    from simulator.scenarios import render
+    from simulator.scenarios import run as run_scenario
 
     scenarios = _load_all(ctx, paths)
     if emit is not None and len(scenarios) != 1:

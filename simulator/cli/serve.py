@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from simulator.errors import InputError
+from simulator.io import InputError
 
 if TYPE_CHECKING:
-    from simulator.server_world import World
+    from simulator.serve import World
 
 DEFAULT_SIMS = 100
 
@@ -56,9 +56,7 @@ def serve(host: str, port: int, sims: int | None, seed: int | None, log_path: st
     """
     import uvicorn
 
-    from simulator.server import create_app
-    from simulator.server_auth import parse_rate
-    from simulator.server_world import World
+    from simulator.serve import World, create_app, parse_rate
 
     if log_path is not None and (sims is not None or seed is not None):
         raise InputError("--log serves a recorded log: it takes no --sims or --seed")
@@ -106,8 +104,8 @@ def serve(host: str, port: int, sims: int | None, seed: int | None, log_path: st
 
 
 def _log_world(path: str) -> World:
-    from simulator.logio import Malformed, open_log
-    from simulator.server_world import World
+    from simulator.io import Malformed, open_log
+    from simulator.serve import World
 
     with open_log(path) as log:
         records = list(log)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 
 import click
 
-from simulator.errors import EXIT_NONCONFORMANT, InputError
+from simulator.io import EXIT_NONCONFORMANT, InputError
 
 DEFAULT_SIMS = 100
 
@@ -43,7 +43,13 @@ def stream(ctx: click.Context, url: str, log_path: str | None, sims: int | None,
     Prints what was delivered (sent, duplicates injected, retried, failed).
     Exit codes: 0 every event delivered, 1 some not, 2 usage error or unreadable log.
     """
-    from simulator.stream import Streamer, StreamReport, check_url, encode_events, parse_headers
+    from simulator.serve import (
+        Streamer,
+        StreamReport,
+        check_url,
+        encode_events,
+        parse_headers,
+    )
 
     check_url(url)
     pairs = parse_headers(headers)
@@ -52,15 +58,15 @@ def stream(ctx: click.Context, url: str, log_path: str | None, sims: int | None,
     report = StreamReport(url)
     bodies: Iterable[bytes]
     if log_path is not None:
-        from simulator.logio import open_log
-        from simulator.stream import encode_records
+        from simulator.io import open_log
+        from simulator.serve import encode_records
 
         log = open_log(log_path)  # InputError (exit 2) when unreadable
         ctx.call_on_close(log.close)
         total = log.records
         bodies = encode_records(log, report)
     else:
-        from simulator.fleet import generate
+        from simulator.platform import generate
 
         events = list(generate(sims=DEFAULT_SIMS if sims is None else sims, seed=seed))
         total = len(events)

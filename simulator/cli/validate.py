@@ -10,10 +10,8 @@ from collections.abc import Callable
 import click
 
 from lifecycle.rules import RULES, Level
-from simulator.atomic import atomic_write
-from simulator.errors import EXIT_NONCONFORMANT, EXIT_OK
-from simulator.report import RENDERERS, render
-from simulator.validate import validate_path
+from simulator.io import EXIT_NONCONFORMANT, EXIT_OK, atomic_write
+from simulator.replay import RENDERERS, render, validate_path
 
 
 def _help() -> str:

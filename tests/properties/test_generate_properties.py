@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from lifecycle.codes import EventType
 from lifecycle.events import dumps
-from simulator.fleet import generate
-from simulator.strategies import fleets, lifecycles, run_operations
-from simulator.validate import validate
+from simulator.platform.fleet import generate
+from simulator.replay.driver import validate
+from simulator.testing.strategies import fleets, lifecycles, run_operations
 from tests.properties.budget import budget
 
 seeds = st.integers(0, 2**32 - 1)

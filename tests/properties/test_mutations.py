@@ -1,9 +1,10 @@
 """Every corruption of a valid log is caught, under the rule it must be caught by.
 
-Each operator of ``simulator.mutations`` is applied (drawn position) to valid logs (generated
-fleets, and lifecycles driven by random operations), and the corrupted log is validated the way
-users do it (``validate_path`` on a JSON Lines file, so order detection takes part). An operator
-chooses only positions where its corruption is detectable; one that cannot apply returns None.
+Each operator of ``simulator.testing.mutations`` is applied (drawn position) to valid logs
+(generated fleets, and lifecycles driven by random operations), and the corrupted log is
+validated the way users do it (``validate_path`` on a JSON Lines file, so order detection takes
+part). An operator chooses only positions where its corruption is detectable; one that cannot
+apply returns None.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from lifecycle.rules import RULES
-from simulator.mutations import MUTATIONS, Mutation
-from simulator.strategies import fleets, lifecycles, run_operations
-from simulator.validate import validate_path
+from simulator.replay.driver import validate_path
+from simulator.testing.mutations import MUTATIONS, Mutation
+from simulator.testing.strategies import fleets, lifecycles, run_operations
 from tests.properties.budget import budget
 
 valid_logs = st.one_of(fleets(max_sims=25), lifecycles(max_steps=25))
@@ -79,7 +80,7 @@ def test_mutations_do_not_change_their_input() -> None:
 @functools.cache
 def _corpus() -> tuple[list[dict[str, Any]], ...]:
     """Fixed valid logs on which every operator applies at least once."""
-    from simulator.fleet import generate
+    from simulator.platform.fleet import generate
 
     logs = [list(generate(sims=sims, seed=seed, workspaces=workspaces))
             for sims, seed, workspaces in ((20, 1, 2), (40, 3, 3), (5, 2, 1))]

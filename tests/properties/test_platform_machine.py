@@ -26,8 +26,8 @@ from hypothesis.stateful import (
 
 from lifecycle.codes import EndpointStatus, EventType, SimStatus, Source
 from lifecycle.machines import ENDPOINT, SIM
-from simulator.platform import Platform, Refused, Settings
-from simulator.replay import Replay
+from simulator.platform.core import Platform, Refused, Settings
+from simulator.replay.core import Replay
 from tests.properties.budget import budget
 
 _API, _POLICY, _NETWORK = int(Source.API), int(Source.POLICY_CONTROL), int(Source.NETWORK)

@@ -11,9 +11,9 @@ from hypothesis import given
 
 from lifecycle.codes import LIFECYCLE_TYPES, EventType
 from lifecycle.events import dumps, json_schema, loads_event, normalize
-from simulator import strategies
-from simulator.strategies import events, fleets, lifecycles, operations, run_operations
-from simulator.validate import validate
+from simulator.replay.driver import validate
+from simulator.testing import strategies
+from simulator.testing.strategies import events, fleets, lifecycles, operations, run_operations
 from tests.properties.budget import budget
 
 _SCHEMA = jsonschema.Draft202012Validator(json_schema())

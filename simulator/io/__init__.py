@@ -1,0 +1,25 @@
+"""Reading logs and writing outputs: the only wing that touches files, and the errors they raise.
+
+``open_log`` streams JSON Lines or a JSON array (gzip read transparently, order detected);
+``atomic_write`` makes every output all or nothing; ``InputError`` is an unreadable input or an
+unusable option, which the command line turns into one line and exit code 2.
+"""
+
+from simulator.io.atomic import atomic_write
+from simulator.io.errors import EXIT_NONCONFORMANT, EXIT_OK, EXIT_USAGE, InputError
+from simulator.io.logs import Batch, EventLog, Malformed, Order, line_stamp, not_json, open_log
+
+__all__ = [
+    "EXIT_NONCONFORMANT",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "Batch",
+    "EventLog",
+    "InputError",
+    "Malformed",
+    "Order",
+    "atomic_write",
+    "line_stamp",
+    "not_json",
+    "open_log",
+]

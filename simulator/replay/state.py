@@ -1,0 +1,308 @@
+"""Replay's entity state: what it knows of each SIM and endpoint, and the shared steps.
+
+Each SIM and endpoint carries a bitmask of the states it may be in (bit ``1 << status``), its
+workspace, and its assignment (known, known-none or unknown), in a small slot object: memory
+grows with entities, not events. The masks move through the compiled tables of
+``lifecycle.machines`` only. The tables and entries here are shared by the replay wing's modules
+(``rules``, ``migration``, ``core``); the wing's face exposes only the views.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from lifecycle.codes import EndpointStatus, SimStatus, Source
+from lifecycle.machines import ENDPOINT, SIM, mask_of
+from lifecycle.rules import Finding
+from simulator.replay import texts as texts
+
+
+class SimView(NamedTuple):
+    """What replay knows of a SIM: possible states, owner, holder (None: none or unknown)."""
+
+    mask: int
+    workspace: int | None
+    endpoint: int | None
+
+
+class EndpointView(NamedTuple):
+    mask: int
+    sim: int | None
+
+
+# An assignment replay has not seen (None means "known: nothing"). Below any id a log can hold
+# as an integer (orjson and msgspec give 64 bits at most): an endpoint or SIM id of -1 is an id.
+UNKNOWN = -(1 << 64)
+
+API = int(Source.API)
+POLICY = int(Source.POLICY_CONTROL)
+ISSUED_MASK = 1 << SimStatus.ISSUED
+_A = 1 << SimStatus.ACTIVATED
+_S = 1 << SimStatus.SUSPENDED
+DELETED_MASK = 1 << SimStatus.DELETED
+_FT = 1 << SimStatus.FACTORY_TEST
+_SIM_ALIVE = SIM.all_mask & ~DELETED_MASK
+_EP_ALIVE = ENDPOINT.all_mask & ~(1 << EndpointStatus.DELETED)
+_AUTO_ACTIVATION = (8, POLICY)
+
+SIM_NEXT = SIM.next_mask
+EP_NEXT = ENDPOINT.next_mask
+# Per (type, source): the states it may start from, and the states it may lead to.
+SIM_FROM = {key: mask_of(table) for key, table in SIM.by_event.items()}
+SIM_DEST = {key: table[_SIM_ALIVE] for key, table in SIM_NEXT.items()}
+EP_FROM = {key: mask_of(table) for key, table in ENDPOINT.by_event.items()}
+EP_DEST = {key: table[_EP_ALIVE] for key, table in EP_NEXT.items()}
+
+
+class SimEntry:
+    __slots__ = ("ep", "last_id", "last_line", "mask", "org")
+
+    def __init__(self, mask: int, org: int, ep: int | None) -> None:
+        self.mask = mask
+        self.org = org
+        self.ep = ep
+        self.last_id: int | None = None
+        self.last_line: int | None = None
+
+
+class EndpointEntry:
+    __slots__ = ("last_id", "last_line", "mask", "sim")
+
+    def __init__(self) -> None:
+        self.mask = _EP_ALIVE
+        self.sim: int | None = UNKNOWN
+        self.last_id: int | None = None
+        self.last_line: int | None = None
+
+
+def after(last_id: int | None, last_line: int | None) -> str:
+    return "" if last_id is None else f" (after {texts.where(last_id, last_line)})"
+
+
+def shown(text: Any, tid: int) -> str:
+    """How a message names a status change: "'Suspended' -> 'Activated'", else by its type."""
+    m = texts.SIM_STATUS_CHANGE.match(text) if type(text) is str else None
+    return texts.type_name(tid) if m is None else f"'{m[1]}' -> '{m[2]}'"
+
+
+def held(ref: int | None) -> bool:
+    return ref is not None and ref != UNKNOWN
+
+
+class EntityState:
+    """What replay knows of each SIM and endpoint, and the steps every event about one shares."""
+
+    def __init__(self, *, complete_history: bool,
+                 assume_registered: Sequence[tuple[int, int]]) -> None:
+        self.findings: list[Finding] = []
+        self._complete = complete_history
+        self._assumed = sorted((int(lo), int(hi)) for lo, hi in assume_registered)
+        self._assumed_starts = [lo for lo, _ in self._assumed]
+        self._sims: dict[int, SimEntry] = {}
+        self._eps: dict[int, EndpointEntry] = {}
+        self._iccid_of: dict[int, int] = {}  # sim id -> ICCID (first 19 digits)
+        # sim id -> (the sim.iccid text last read, the ICCID it gave), while that is still
+        # ``_iccid_of[sim id]``: replay reads an ICCID it has seen for a SIM without parsing it.
+        self._iccid_text: dict[int, tuple[str, int]] = {}
+        self._sim_of: dict[int, int] = {}  # ICCID -> first sim id seen with it
+        # Registration ranges, sorted and disjoint: (first, last, workspace, event id, line).
+        self._ranges: list[tuple[int, int, int, int, int | None]] = []
+        self._range_starts: list[int] = []
+        # SIM -> the 42/43/68 after which its next event must (or, if it only may have been in
+        # Factory Test, may) be its auto-activation: (event id, line, type, certain).
+        self._owed: dict[int, tuple[int, int | None, int, bool]] = {}
+
+    def add(self, rule: str, event_id: int | None, line: int | None, message: str) -> None:
+        self.findings.append(Finding(rule, event_id, line, message))
+
+    def sim_views(self) -> dict[int, SimView]:
+        return {
+            sid: SimView(s.mask, s.org, s.ep if held(s.ep) else None)
+            for sid, s in self._sims.items()
+        }
+
+    def endpoint_views(self) -> dict[int, EndpointView]:
+        return {
+            epid: EndpointView(e.mask, e.sim if held(e.sim) else None)
+            for epid, e in self._eps.items()
+        }
+
+    def report_owed(self) -> None:
+        """End of log: the auto-activations still owed for sure (``pending-auto-activation``)."""
+        for sid, (eid, line, tid, certain) in self._owed.items():
+            if not certain:
+                continue  # it only may have been in Factory Test: nothing was owed
+            self.add("pending-auto-activation", eid, line,
+                     f"SIM {sid} was in Factory Test at {texts.type_name(tid)} on its endpoint; "
+                     "the log ends before its auto-activation (8 from Policy Control)")
+        self._owed.clear()
+
+    def identity(self, sid: int, ic: int, eid: int, line: int | None,
+                 together: Sequence[int]) -> None:
+        """Record that ``sid`` carries ICCID ``ic``; ids in ``together`` may share one (seed)."""
+        known = self._iccid_of.get(sid)
+        if known is None:
+            self._iccid_of[sid] = ic
+            owner = self._sim_of.setdefault(ic, sid)
+            if owner != sid and owner not in together:
+                self.add("iccid-reuse", eid, line,
+                         f"ICCID {ic} (first 19 digits) shows under SIM {sid}, "
+                         f"and before under SIM {owner}")
+        elif known != ic:
+            self.add("identity-change", eid, line,
+                     f"SIM {sid} carries ICCID {ic} (first 19 digits), but it was {known} before")
+            self._iccid_of[sid] = ic
+            self._iccid_text.pop(sid, None)
+            self._sim_of.setdefault(ic, sid)
+
+    def registered_range(self, ic: int | None) -> tuple[int, int, int, int, int | None] | None:
+        if ic is None or not self._ranges:
+            return None
+        i = bisect_right(self._range_starts, ic)
+        if i:
+            found = self._ranges[i - 1]
+            if ic <= found[1]:
+                return found
+        return None
+
+    def _assumed_registered(self, ic: int | None) -> bool:
+        if ic is None:
+            return False
+        i = bisect_right(self._assumed_starts, ic)
+        return bool(i) and ic <= self._assumed[i - 1][1]
+
+    def touch(self, sid: int, ic: int | None, org: int, eid: int, tid: int, src: int,
+              line: int | None, *, arrives: bool = False) -> SimEntry | None:
+        """The SIM an event is about, after the checks every §3 event makes; None if deleted.
+
+        ``org`` is the workspace the event places the SIM in. ``arrives`` marks a target half
+        seen before its source half: the SIM comes from a workspace this log may not show, so
+        its workspace is not checked, and under ``--complete-history`` it may first appear so.
+        """
+        s = self._sims.get(sid)
+        if s is None:
+            found = self.registered_range(ic)
+            if found is not None:
+                s = SimEntry(ISSUED_MASK, found[2], None)
+                s.last_id, s.last_line = found[3], found[4]
+            else:
+                s = SimEntry(_SIM_ALIVE, org, UNKNOWN)
+                if self._complete and not arrives and not self._assumed_registered(ic):
+                    self.add("registration-required", eid, line,
+                             f"SIM {sid} appears before any registration covers its ICCID "
+                             f"{ic if ic is not None else '(not given)'}")
+            self._sims[sid] = s
+        elif s.mask == DELETED_MASK:
+            self.add("event-after-deletion", eid, line,
+                     f"SIM {sid} was deleted by {texts.where(s.last_id, s.last_line)}: "
+                     f"no {texts.type_name(tid)} may follow")
+            return None
+        if self._owed and sid in self._owed:
+            trigger, trigger_line, trigger_type, certain = self._owed.pop(sid)
+            if (tid, src) == _AUTO_ACTIVATION:
+                s.mask &= _FT  # it was in Factory Test after all
+            elif not certain:
+                s.mask = s.mask & ~_FT or s.mask  # it was not, or this would be its activation
+            else:
+                self.add("missing-auto-activation", eid, line,
+                         f"SIM {sid} was in Factory Test at {texts.type_name(trigger_type)} "
+                         f"({texts.where(trigger, trigger_line)}) on its endpoint, so its next "
+                         f"event must be its auto-activation (8 from Policy Control), "
+                         f"not {texts.type_name(tid)}")
+                # The platform auto-activates at once, but the log does not show it: go on
+                # from either state, so one missing event does not become two findings.
+                s.mask = _A | _FT
+        if org != s.org and not arrives:
+            self.add("workspace-mismatch", eid, line,
+                     f"SIM {sid} belongs to workspace {s.org}, but {texts.type_name(tid)} places "
+                     f"it in workspace {org} and no migration moved it")
+            s.org = org
+        return s
+
+    def migrate(self, s: SimEntry, sid: int, target: int, eid: int, line: int | None, *,
+                arrives: bool = False) -> None:
+        """Move a SIM to ``target``; an Activated or held SIM is suspended and released (§5).
+
+        A SIM that ``arrives`` (see ``touch``) may have lived elsewhere since the log last saw
+        it: it is in any state a migration leaves (not Activated), whatever it was here.
+        """
+        if arrives and s.last_id is not None:
+            s.mask = _SIM_ALIVE
+        elif s.mask == _A or held(s.ep):
+            what = []
+            if s.mask == _A:
+                what.append("Activated with no 9 (suspension) logged")
+            if held(s.ep):
+                what.append(f"held by endpoint {s.ep} with no 50 (release) logged")
+            self.add("migrated-while-active", eid, line,
+                     f"SIM {sid} is migrated while " + " and ".join(what)
+                     + "; suspended and released implicitly")
+        if s.mask & _A:
+            s.mask = (s.mask & ~_A) | _S
+        self.unhold(s)
+        s.org = target
+        s.last_id = eid
+        s.last_line = line
+
+    def endpoint(self, epid: int) -> EndpointEntry:
+        e = self._eps.get(epid)
+        if e is None:
+            e = self._eps[epid] = EndpointEntry()
+        return e
+
+    def observe(self, s: SimEntry, sid: int, epid: int, eid: int, line: int | None) -> None:
+        """The event shows endpoint ``epid`` holding SIM ``sid``: learn it or check it."""
+        e = self.endpoint(epid)
+        if s.ep == epid and e.sim == sid:
+            return
+        if (s.ep != UNKNOWN and s.ep != epid) or (e.sim != UNKNOWN and e.sim != sid):
+            sim_has = "no endpoint" if s.ep is None else (
+                "unknown" if s.ep == UNKNOWN else f"endpoint {s.ep}")
+            ep_has = "no SIM" if e.sim is None else (
+                "unknown" if e.sim == UNKNOWN else f"SIM {e.sim}")
+            self.add("assignment-mismatch", eid, line,
+                     f"the event shows endpoint {epid} holding SIM {sid}, but replay has SIM "
+                     f"{sid} held by {sim_has} and endpoint {epid} holding {ep_has}")
+        self.hold(s, sid, e, epid)
+
+    def hold(self, s: SimEntry, sid: int, e: EndpointEntry, epid: int) -> None:
+        """Make ``e`` hold ``s``; former partners become unknown (our knowledge was wrong)."""
+        held = s.ep
+        if held is not None and held != UNKNOWN and held != epid:
+            old = self._eps.get(held)
+            if old is not None and old.sim == sid:
+                old.sim = UNKNOWN
+        held = e.sim
+        if held is not None and held != UNKNOWN and held != sid:
+            other = self._sims.get(held)
+            if other is not None and other.ep == epid:
+                other.ep = UNKNOWN
+        s.ep = epid
+        e.sim = sid
+
+    def unhold(self, s: SimEntry) -> None:
+        """Release ``s`` from the endpoint replay knows holds it."""
+        held = s.ep
+        if held is not None and held != UNKNOWN:
+            e = self._eps.get(held)
+            if e is not None and e.sim != UNKNOWN:
+                e.sim = None
+        s.ep = None
+
+    def _oblige(self, e: EndpointEntry, eid: int, line: int | None, tid: int) -> None:
+        """A 42/43/68 on an endpoint: its Factory Test SIM owes an auto-activation (spec §4).
+
+        A SIM that only may be in Factory Test loses that possibility at its next event, unless
+        that event is the auto-activation: in a log that starts mid-life, 43 then 8 (Policy
+        Control) is how a SIM first seen at the 43 shows it was in Factory Test.
+        """
+        sid = e.sim
+        if sid is None or sid == UNKNOWN:
+            return
+        s = self._sims.get(sid)
+        if s is None:
+            return
+        if s.mask & _FT:
+            self._owed[sid] = (eid, line, tid, s.mask == _FT)

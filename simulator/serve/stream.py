@@ -1,0 +1,249 @@
+"""A webhook streamer like the platform's Data Streamer: POST events to a URL, at least once.
+
+Each request carries one event (a JSON object) or, in bulk mode, a JSON array of up to ``bulk``
+events, with the caller's headers. A request that times out, cannot connect, or gets a 5xx (or
+429) is sent again after an exponential backoff with jitter (``backoff * 2**attempt``, at most
+``max_backoff``, plus up to half of it again, drawn from a seeded RNG; a ``Retry-After`` is
+honoured up to ``max_backoff``). Other answers (4xx) fail that request at once. A request that
+still fails after ``retries`` retries means the receiver is down: the streamer stops, and the
+events not sent count as failed. With probability ``duplicates`` a delivered request is sent a
+second time, as an at-least-once delivery may do.
+
+httpx is imported here only, so ``simlife validate`` never loads it.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+
+from lifecycle.events import dumps
+from simulator.io import InputError
+
+USER_AGENT = "simlife-stream/1"
+_OK, _REFUSED, _DOWN = "delivered", "refused", "down"
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # an HTTP header name (RFC 9110 token)
+
+
+@dataclass
+class StreamReport:
+    """What the streamer did; ``ok`` when every event was delivered."""
+
+    url: str
+    events: int = 0  # events taken from the source
+    delivered: int = 0  # events acknowledged with a 2xx
+    requests: int = 0  # POSTs made, retries and duplicates included
+    duplicates: int = 0  # events delivered a second time on purpose
+    retries: int = 0  # requests sent again after a timeout, connection error, 5xx or 429
+    failed: int = 0  # events not delivered
+    skipped: int = 0  # records of a log that are not JSON: nothing to send
+    errors: list[str] = field(default_factory=list)  # the first few failures, for the report
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and self.delivered == self.events
+
+    def summary(self) -> str:
+        text = (f"delivered {self.delivered} of {self.events} events to {self.url} in "
+                f"{self.requests} requests: {self.duplicates} duplicates injected, "
+                f"{self.retries} retries, {self.failed} failed")
+        if self.skipped:
+            text += f", {self.skipped} log records skipped (not JSON)"
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url, "events": self.events, "delivered": self.delivered,
+            "requests": self.requests, "duplicates": self.duplicates, "retries": self.retries,
+            "failed": self.failed, "skipped": self.skipped, "errors": self.errors,
+        }
+
+
+def check_url(url: str) -> str:
+    """``url`` if it is an absolute http(s) URL; InputError (exit 2) otherwise."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise InputError(f"--to {url!r}: not a URL ({exc})") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise InputError(f"--to {url!r}: expected an http:// or https:// URL with a host")
+    return url
+
+
+def parse_headers(specs: Sequence[str]) -> list[tuple[str, str]]:
+    """``K:V`` strings as header pairs; InputError (exit 2) for anything else."""
+    out = []
+    for spec in specs:
+        name, sep, value = spec.partition(":")
+        name, value = name.strip(), value.strip()
+        if not sep or not _TOKEN.match(name):
+            raise InputError(f"--header {spec!r}: expected NAME:VALUE, e.g. "
+                             "'Authorization: Bearer abc'")
+        if any(c in value for c in "\r\n\0"):
+            raise InputError(f"--header {name}: the value must not contain line breaks")
+        out.append((name, value))
+    return out
+
+
+class Streamer:
+    """Deliver events to ``url``; see the module docstring for the delivery rules."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        headers: Sequence[tuple[str, str]] = (),
+        bulk: int | None = None,
+        duplicates: float = 0.0,
+        retries: int = 3,
+        timeout: float = 10.0,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        seed: int = 0,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if bulk is not None and bulk < 1:
+            raise ValueError("bulk must be at least 1")
+        if not 0.0 <= duplicates <= 1.0:
+            raise ValueError("duplicates is a probability, 0 to 1")
+        if retries < 0 or timeout <= 0 or backoff < 0:
+            raise ValueError("retries, timeout and backoff must not be negative")
+        self.url = check_url(url)
+        self.bulk = bulk
+        self.duplicates = duplicates
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.sleep = sleep
+        # Separate streams: whether an event is duplicated must not depend on retries.
+        self._dup = random.Random(seed * 2 + 1)
+        self._jitter = random.Random(seed * 2 + 2)
+        sent = {name.lower() for name, _ in headers}
+        defaults = [("Content-Type", "application/json"), ("User-Agent", USER_AGENT)]
+        self.headers = [*headers, *((k, v) for k, v in defaults if k.lower() not in sent)]
+        self.client = httpx.Client(timeout=timeout, transport=transport)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> Streamer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ delivery
+
+    def run(
+        self,
+        bodies: Iterable[bytes],
+        *,
+        progress: Callable[[int], None] | None = None,
+        report: StreamReport | None = None,
+    ) -> StreamReport:
+        """POST every body (one encoded event each); ``progress(n)`` after n more are done."""
+        report = report or StreamReport(self.url)
+        source = iter(bodies)
+        for batch in self._batches(source):
+            report.events += len(batch)
+            payload = batch[0] if self.bulk is None else b"[" + b",".join(batch) + b"]"
+            outcome = self._deliver(payload, report)
+            if outcome is _OK:
+                report.delivered += len(batch)
+                if (self.duplicates and self._dup.random() < self.duplicates
+                        and self._deliver(payload, report) is _OK):
+                    report.duplicates += len(batch)
+            else:
+                report.failed += len(batch)
+                if outcome is _DOWN:
+                    rest = sum(1 for _ in source)  # the receiver is down: stop, count the rest
+                    report.events += rest
+                    report.failed += rest
+                    if progress:
+                        progress(len(batch) + rest)
+                    break
+            if progress:
+                progress(len(batch))
+        return report
+
+    def _batches(self, source: Iterator[bytes]) -> Iterator[list[bytes]]:
+        size = self.bulk or 1
+        batch: list[bytes] = []
+        for body in source:
+            batch.append(body)
+            if len(batch) == size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def _deliver(self, payload: bytes, report: StreamReport) -> str:
+        """One request, retried as the rules say: _OK (a 2xx), _REFUSED (4xx) or _DOWN."""
+        for attempt in range(self.retries + 1):
+            if attempt:
+                report.retries += 1
+            report.requests += 1
+            wait: float | None = None
+            try:
+                answer = self.client.post(self.url, content=payload, headers=self.headers)
+            except httpx.TimeoutException as exc:
+                problem = f"timeout ({type(exc).__name__})"
+            except httpx.TransportError as exc:
+                problem = f"connection error ({type(exc).__name__}: {exc})"
+            else:
+                if 200 <= answer.status_code < 300:
+                    return _OK
+                problem = f"HTTP {answer.status_code}"
+                if answer.status_code != 429 and answer.status_code < 500:
+                    self._note(report, f"refused: {problem} {answer.text[:200]!r}")
+                    return _REFUSED
+                wait = _retry_after(answer)
+            if attempt < self.retries:
+                self.sleep(self._delay(attempt, wait))
+        self._note(report, f"gave up after {self.retries} retries: {problem}")
+        return _DOWN
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.max_backoff)
+        base = min(self.max_backoff, self.backoff * 2.0**attempt)
+        return base + self._jitter.uniform(0, base / 2)
+
+    @staticmethod
+    def _note(report: StreamReport, message: str) -> None:
+        if len(report.errors) < 20:
+            report.errors.append(message)
+        else:
+            report.errors[-1] = message  # keep the last one: it may be why the stream stopped
+
+
+def _retry_after(answer: httpx.Response) -> float | None:
+    value = answer.headers.get("retry-after", "")
+    return float(value) if value.isdigit() else None
+
+
+def encode_events(events: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    """Canonical bytes of generated events (platform key order)."""
+    for event in events:
+        yield dumps(event)
+
+
+def encode_records(records: Iterable[Any], report: StreamReport) -> Iterator[bytes]:
+    """Bytes of a recorded log's JSON values, as recorded; records that are not JSON are
+    counted as skipped (``simulator.io.logs`` hands them out as ``Malformed``)."""
+    from simulator.io import Malformed
+
+    for record in records:
+        if isinstance(record, Malformed):
+            report.skipped += 1
+            continue
+        value, _line = record
+        yield orjson.dumps(value)
