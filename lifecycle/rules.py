@@ -76,6 +76,7 @@ class Finding:
 
     ``entity`` names what it is about (``"SIM 12"``, ``"endpoint 7"``) for per-entity reports
     such as JUnit; ``None`` lets the report derive it from the event, or file it under the log.
+    ``file`` names the file that ``line`` is in when a log is several files (shards).
     """
 
     rule: str
@@ -83,6 +84,7 @@ class Finding:
     line: int | None
     message: str
     entity: str | None = None
+    file: str | None = None
 
     @property
     def level(self) -> Level:

@@ -6,16 +6,26 @@ order; both give a ``Report`` of findings, which ``render`` writes as text, JSON
 """
 
 from simulator.replay.core import EndpointView, Replay, SimView
-from simulator.replay.driver import validate, validate_path
-from simulator.replay.report import RENDERERS, Report, render
+from simulator.replay.driver import Run, collector_paused, validate, validate_path
+from simulator.replay.links import NO_ID, ChunkLinks, LinkScan
+from simulator.replay.migration import UnpairedHalf, judge_unpaired
+from simulator.replay.report import RENDERERS, Report, render, with_entities
 
 __all__ = [
+    "NO_ID",
     "RENDERERS",
+    "ChunkLinks",
     "EndpointView",
+    "LinkScan",
     "Replay",
     "Report",
+    "Run",
     "SimView",
+    "UnpairedHalf",
+    "collector_paused",
+    "judge_unpaired",
     "render",
     "validate",
     "validate_path",
+    "with_entities",
 ]

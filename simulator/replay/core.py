@@ -24,7 +24,7 @@ from lifecycle.rules import Finding
 from simulator.replay import texts as texts
 from simulator.replay.decode import UNSET, Envelope
 from simulator.replay.ids import EventIdTable
-from simulator.replay.migration import Migrations
+from simulator.replay.migration import Migrations, UnpairedHalf
 from simulator.replay.rules import LifecycleRules
 from simulator.replay.state import API, EP_NEXT, POLICY, SIM_NEXT, EndpointView, SimView
 
@@ -118,8 +118,10 @@ class Replay(LifecycleRules):
         *,
         complete_history: bool = False,
         assume_registered: Sequence[tuple[int, int]] = (),
+        where: Callable[[int | None, int | None], str] = texts.where,
     ) -> None:
-        super().__init__(complete_history=complete_history, assume_registered=assume_registered)
+        super().__init__(complete_history=complete_history, assume_registered=assume_registered,
+                         where=where)
         self.events = 0
         self._counts: dict[int, int] = {}  # a plain dict counts faster than a Counter
         self.orgs: set[int] = set()  # every workspace the log holds events of
@@ -338,5 +340,13 @@ class Replay(LifecycleRules):
         """End of log: report the migration halves still unpaired and the owed auto-activations."""
         self._migrations.finish()
         self.report_owed()
+
+    def finish_partition(self) -> list[UnpairedHalf]:
+        """``finish`` for one partition of a log (``simulator.partition``): the owed
+        auto-activations are reported, the unpaired migration halves returned, to be judged
+        (``judge_unpaired``) against the workspaces of every partition."""
+        unpaired = self._migrations.take_unpaired()
+        self.report_owed()
+        return unpaired
 
 

@@ -48,12 +48,12 @@ def _new_replay(
     return Replay(complete_history=complete_history, assume_registered=assume_registered)
 
 
-class _Run:
+class Run:
     """Feeds one replay and files each new finding under the entity of the event that caused it."""
 
     def __init__(self, complete_history: bool, assume_registered: Sequence[tuple[int, int]],
-                 progress: Callable[[int], None] | None) -> None:
-        self.replay = _new_replay(complete_history, tuple(assume_registered))
+                 progress: Callable[[int], None] | None, replay: ReplayLike | None = None) -> None:
+        self.replay = replay or _new_replay(complete_history, tuple(assume_registered))
         self.findings: list[Finding] = []
         self._seen = 0  # replay findings already copied
         self._progress = progress
@@ -133,12 +133,17 @@ class _Run:
             self._seen, self._count = seen, count
         return True
 
+    def collect(self) -> list[Finding]:
+        """The findings so far, with those replay made outside ``feed`` (at the end of a log)."""
+        self.findings.extend(self.replay.findings[self._seen:])
+        self._seen = len(self.replay.findings)
+        return self.findings
+
     def finish(self, strict: bool, source: str | None, order: str,
                extra: Iterable[Finding] = ()) -> Report:
         replay = self.replay
         replay.finish()
-        self.findings.extend(replay.findings[self._seen:])
-        self._seen = len(replay.findings)
+        self.collect()
         return Report(
             events=replay.events,
             findings=[*extra, *self.findings],
@@ -168,7 +173,7 @@ def validate(
     >>> report.conformant, report.findings[0].rule
     (False, 'malformed-event')
     """
-    run = _Run(complete_history, assume_registered, None)
+    run = Run(complete_history, assume_registered, None)
     for line, item in enumerate(events, 1):
         if isinstance(item, bytes | bytearray | str):
             if not item.strip():
@@ -223,13 +228,13 @@ def validate_path(
     >>> report.order, report.events, report.source
     ('sorted', 13, 'tests/data/seed-examples.jsonl')
     """
-    run = _Run(complete_history, assume_registered, progress)
+    run = Run(complete_history, assume_registered, progress)
     with open_log(path, scan=False) as log, collector_paused():
         stream = log.stream()  # JSON Lines: replayed in file order while they ascend
         if stream is not None:
             if run.feed_batches(stream, log.line_at, ascending=True):
                 return run.finish(strict, log.name, str(log.order))
-            run = _Run(complete_history, assume_registered, progress)  # starts over after pass 1
+            run = Run(complete_history, assume_registered, progress)  # starts over after pass 1
         batches = log.batches()
         if batches is not None:
             run.feed_batches(batches, log.line_at)

@@ -69,6 +69,7 @@ class Report:
     order: str = "given"  # ascending, descending, sorted (time-order), or given (API input)
     sims: tuple[int, ...] = ()  # every SIM and endpoint replay met (JUnit lists them all)
     endpoints: tuple[int, ...] = ()
+    files: tuple[str, ...] = ()  # the files of a log of several (each finding names its own)
 
     @property
     def counts_by_rule(self) -> Counter[str]:
@@ -115,6 +116,7 @@ class Report:
                     "line": f.line,
                     "message": f.message,
                     "entity": f.entity,
+                    **({"file": f.file} if self.files else {}),
                 }
                 for f in self.findings
             ],
@@ -122,6 +124,7 @@ class Report:
             "counts_by_event_type": {
                 str(tid): n for tid, n in sorted(self.counts_by_type.items())
             },
+            **({"files": list(self.files)} if self.files else {}),
         }
 
     def to_json(self, *, indent: bool = True) -> str:
@@ -142,7 +145,9 @@ def _clean(text: str) -> str:
 def _where(f: Finding) -> str:
     parts = []
     if f.line is not None:
-        parts.append(f"line {f.line}")
+        parts.append(f"line {f.line}" if f.file is None else f"{f.file} line {f.line}")
+    elif f.file is not None:
+        parts.append(f.file)
     if f.event_id is not None:
         parts.append(f"event {f.event_id}")
     if f.entity is not None:

@@ -10,7 +10,7 @@ grows with entities, not events. The masks move through the compiled tables of
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from lifecycle.codes import EndpointStatus, SimStatus, Source
@@ -77,10 +77,6 @@ class EndpointEntry:
         self.last_line: int | None = None
 
 
-def after(last_id: int | None, last_line: int | None) -> str:
-    return "" if last_id is None else f" (after {texts.where(last_id, last_line)})"
-
-
 def shown(text: Any, tid: int) -> str:
     """How a message names a status change: "'Suspended' -> 'Activated'", else by its type."""
     m = texts.SIM_STATUS_CHANGE.match(text) if type(text) is str else None
@@ -95,8 +91,12 @@ class EntityState:
     """What replay knows of each SIM and endpoint, and the steps every event about one shares."""
 
     def __init__(self, *, complete_history: bool,
-                 assume_registered: Sequence[tuple[int, int]]) -> None:
+                 assume_registered: Sequence[tuple[int, int]],
+                 where: Callable[[int | None, int | None], str] = texts.where) -> None:
         self.findings: list[Finding] = []
+        # How messages point back at an earlier event: "event 5 at line 9" for one file; a log
+        # of several files names the file (``simulator.partition``).
+        self.where = where
         self._complete = complete_history
         self._assumed = sorted((int(lo), int(hi)) for lo, hi in assume_registered)
         self._assumed_starts = [lo for lo, _ in self._assumed]
@@ -116,6 +116,10 @@ class EntityState:
 
     def add(self, rule: str, event_id: int | None, line: int | None, message: str) -> None:
         self.findings.append(Finding(rule, event_id, line, message))
+
+    def after(self, last_id: int | None, last_line: int | None) -> str:
+        """`` (after event 5 at line 9)`` for a message, or nothing when no event came before."""
+        return "" if last_id is None else f" (after {self.where(last_id, last_line)})"
 
     def sim_views(self) -> dict[int, SimView]:
         return {
@@ -196,7 +200,7 @@ class EntityState:
             self._sims[sid] = s
         elif s.mask == DELETED_MASK:
             self.add("event-after-deletion", eid, line,
-                     f"SIM {sid} was deleted by {texts.where(s.last_id, s.last_line)}: "
+                     f"SIM {sid} was deleted by {self.where(s.last_id, s.last_line)}: "
                      f"no {texts.type_name(tid)} may follow")
             return None
         if self._owed and sid in self._owed:
@@ -208,7 +212,7 @@ class EntityState:
             else:
                 self.add("missing-auto-activation", eid, line,
                          f"SIM {sid} was in Factory Test at {texts.type_name(trigger_type)} "
-                         f"({texts.where(trigger, trigger_line)}) on its endpoint, so its next "
+                         f"({self.where(trigger, trigger_line)}) on its endpoint, so its next "
                          f"event must be its auto-activation (8 from Policy Control), "
                          f"not {texts.type_name(tid)}")
                 # The platform auto-activates at once, but the log does not show it: go on
@@ -305,4 +309,7 @@ class EntityState:
         if s is None:
             return
         if s.mask & _FT:
+            # Popped first, so the end of the log reports owed activations in the order of their
+            # last trigger: the same order whichever partition of a log replays them.
+            self._owed.pop(sid, None)
             self._owed[sid] = (eid, line, tid, s.mask == _FT)

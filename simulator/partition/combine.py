@@ -1,0 +1,62 @@
+"""The partitions' results as one report: the single process's findings, in its order.
+
+One process reports, in this order: the time-order warnings of the files, the findings made while
+replaying (in replay order), the unpaired migration halves (in the order they came), then the
+auto-activations still owed (in the order of their trigger). Each partition kept the place of
+each of its findings in the whole log's order (its rank), so the lists merge by rank. Only one
+thing needs every partition: whether a lone migration half is an error depends on the
+workspaces of the whole log (``judge_unpaired``). Lines become a file and its line last.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from collections.abc import Sequence
+from itertools import chain
+from operator import itemgetter
+
+from lifecycle.rules import Finding
+from simulator.io.shards import LINE_BITS
+from simulator.replay import Report, judge_unpaired
+from simulator.partition.tasks import PartResult
+
+_LOCAL = (1 << LINE_BITS) - 1
+
+
+def combine(results: Sequence[PartResult], *, strict: bool) -> Report:
+    first = results[0]
+    names, several = first.names, len(first.names) > 1
+    by_rank = itemgetter(0)
+    replayed = heapq.merge(*(zip(r.ranks, r.findings, strict=True) for r in results),
+                           key=by_rank)
+    orgs = set().union(*(r.orgs for r in results))
+    halves = sorted(chain.from_iterable(r.unpaired for r in results), key=by_rank)
+    owed = sorted(chain.from_iterable(r.owed for r in results), key=by_rank)
+    findings = [Finding("time-order", None, None, note, "log", name) for name, note in first.notes]
+    findings += (f for _, f in replayed)
+    findings += judge_unpaired((h for _, h in halves), orgs)
+    findings += (f for _, f in owed)
+    if several:
+        findings = [_placed(f, names) for f in findings]
+    counts: Counter[int] = Counter()
+    for r in results:
+        counts.update(r.counts)
+    return Report(
+        events=sum(r.events for r in results),
+        findings=findings,
+        counts_by_type=counts,
+        strict=strict,
+        source=", ".join(names),
+        order=first.order,
+        sims=tuple(sorted(set().union(*(r.sims for r in results)))),
+        endpoints=tuple(sorted(set().union(*(r.endpoints for r in results)))),
+        files=names if several else (),
+    )
+
+
+def _placed(f: Finding, names: Sequence[str]) -> Finding:
+    if f.line is None:
+        return f
+    return Finding(f.rule, f.event_id, f.line & _LOCAL, f.message, f.entity,
+                   names[f.line >> LINE_BITS])

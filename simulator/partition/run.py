@@ -1,0 +1,143 @@
+"""``validate_paths``: a log of one or several files, in one process, N local processes or on a
+running Dask cluster, with the single process's verdict.
+
+With more than one partition: a first pass over pieces of the log (ids only, in parallel), the
+plan (``plan``), the partitions replayed in parallel (``tasks``), the results combined
+(``combine``). Both executors run the same two kinds of task; local processes are forked
+(``concurrent.futures``), the cluster is reached with ``dask.distributed`` (the ``dask`` extra),
+whose workers must be able to read the inputs: shared paths or URLs.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Protocol
+
+from simulator.io import InputError, chunks, is_url
+from simulator.partition.combine import combine
+from simulator.partition.plan import Plan, plan
+from simulator.partition.tasks import MAX_PARTS, Part, replay_part, scan_chunk
+from simulator.replay import Report, validate_path
+
+_MIN_PIECE = 4 << 20
+_MAX_PIECE = 64 << 20
+
+
+class Executor(Protocol):
+    """Runs a function over items in parallel; results in the items' order."""
+
+    workers: int
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]: ...
+
+
+class LocalProcesses:
+    """``jobs`` worker processes on this machine (forked where the platform can)."""
+
+    def __init__(self, jobs: int) -> None:
+        self.workers = jobs
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        self._pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+        return list(self._pool.map(fn, items))
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+
+class DaskCluster:
+    """The workers of a running Dask cluster (``ADDRESS`` of its scheduler)."""
+
+    def __init__(self, address: str) -> None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise InputError("--dask needs dask.distributed: pip install 'simlife[dask]'") from None
+        try:
+            self._client = Client(address, timeout="10s", set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise InputError(f"--dask {address}: cannot reach the scheduler ({exc})") from None
+        self.workers = max(1, sum(self._client.nthreads().values()))
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+        futures = self._client.map(fn, items, pure=False)
+        return list(self._client.gather(futures))
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _pieces(specs: Sequence[str], workers: int) -> list[Any]:
+    local = [s for s in specs if not is_url(s)]
+    total = sum(os.path.getsize(s) for s in local if os.path.isfile(s))
+    size = min(_MAX_PIECE, max(_MIN_PIECE, total // max(1, 2 * workers)))
+    return chunks(specs, size)
+
+
+def partitioned(specs: Sequence[str], executor: Executor, parts: int, *, strict: bool,
+                complete_history: bool, assume_registered: Sequence[tuple[int, int]],
+                progress: Callable[[str], None] | None = None) -> tuple[Report, Plan]:
+    """The log of ``specs`` replayed in ``parts`` partitions on ``executor``; its report and
+    the plan it followed."""
+    specs = tuple(sorted(specs))
+    pieces = _pieces(specs, executor.workers)
+    if progress:
+        progress(f"first pass over {len(pieces)} piece(s) of {len(specs)} file(s)")
+    scans = executor.map(scan_chunk, pieces)
+    layout = plan(specs, pieces, scans, parts)
+    del scans
+    if progress:
+        progress(f"replaying {parts} partitions: {', '.join(f'{n:,}' for n in layout.events)} "
+                 f"events ({layout.groups:,} groups, the largest {layout.largest:,} events)")
+    assumed = tuple(assume_registered)
+    results = executor.map(replay_part, [Part(specs, p, layout.tables, complete_history, assumed)
+                                         for p in range(parts)])
+    return combine(results, strict=strict), layout
+
+
+def validate_paths(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    jobs: int = 1,
+    dask: str | None = None,
+    strict: bool = False,
+    complete_history: bool = False,
+    assume_registered: Sequence[tuple[int, int]] = (),
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    """Validate a log of one or several files (shards of one stream, in any order).
+
+    ``jobs``: partitions replayed in that many local processes (1: this process). ``dask``: the
+    address of a Dask scheduler whose workers replay the partitions (``jobs`` of them, or one per
+    worker thread). The report is the one a single process gives; with several files each finding
+    names its file (``Finding.file``) and messages say ``event 5 at day-2.jsonl line 9``.
+    ``progress`` is called with a line of text at each stage.
+    """
+    specs = [os.fspath(p) for p in paths]
+    if not specs:
+        raise InputError("no log file given")
+    if jobs < 1 or jobs > MAX_PARTS:
+        raise InputError(f"--jobs {jobs}: expected 1 to {MAX_PARTS}")
+    if "-" in specs and (len(specs) > 1 or jobs > 1 or dask):
+        raise InputError("standard input (-) is read alone and in one process: save it to a file "
+                         "to give it with other files, --jobs or --dask")
+    options: dict[str, Any] = {"strict": strict, "complete_history": complete_history,
+                               "assume_registered": tuple(assume_registered)}
+    if dask is None and jobs == 1:
+        if len(specs) == 1 and not is_url(specs[0]):
+            return validate_path(specs[0], **options)
+        return combine([replay_part(Part(tuple(sorted(specs)), 0, None, complete_history,
+                                         options["assume_registered"]))], strict=strict)
+    executor: LocalProcesses | DaskCluster
+    executor = DaskCluster(dask) if dask is not None else LocalProcesses(jobs)
+    try:
+        parts = jobs if dask is None or jobs > 1 else min(MAX_PARTS, executor.workers)
+        report, _ = partitioned(specs, executor, parts, progress=progress, **options)
+        return report
+    finally:
+        executor.close()
