@@ -16,14 +16,15 @@ import heapq
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from simulator.io import Chunk
-from simulator.replay import NO_ID, ChunkLinks
+from simulator.replay import NOT_A_SIM, ChunkLinks
 
-_ICCID = 2
+_UNSET = 255  # a line's partition still to choose
+_UNSET_BYTE = bytes([_UNSET])
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,46 +68,71 @@ def plan(specs: Sequence[str], chunks: Sequence[Chunk], scans: Sequence[ChunkLin
          parts: int) -> Plan:
     """Partition the lines of ``specs`` (sorted) from the first pass over ``chunks``."""
     uf = _UnionFind()
-    index: dict[Any, int] = {}
-    gmaps: list[list[int]] = []
+    index: dict[Any, int] = {}  # SIM ids (ints) and other nodes (tuples) -> union-find index
+
+    def node(code: Any) -> int:
+        g = index.get(code)
+        if g is None:
+            g = index[code] = uf.add()
+        return g
+
+    union = uf.union
+    first_sim: dict[tuple[str, int], int] = {}  # ("endpoint"|"iccid", id) -> first SIM seen
     for scan in scans:
-        gmap = []
-        for code in scan.nodes:
-            g = index.get(code)
-            if g is None:
-                g = index[code] = uf.add()
-            gmap.append(g)
-        gmaps.append(gmap)
-        for a, b in scan.links:
-            uf.union(gmap[a], gmap[b])
-    _join_ranges(index, uf)
-    _join_repeated_ids(scans, gmaps, index, uf)
+        for kind, seen in (("endpoint", scan.endpoint_sim), ("iccid", scan.iccid_sim)):
+            for ident, sid in seen.items():
+                first = first_sim.setdefault((kind, ident), sid)
+                if first != sid:
+                    union(node(first), node(sid))
+        for a, b in scan.sim_pairs:
+            union(node(a), node(b))
+        for a, b in scan.node_links:
+            union(node(a), node(b))
+    keys = [_line_keys(scan) for scan in scans]
+    for others in keys:
+        for code in others.values():
+            node(code)
+    for code in [c for c in index if type(c) is tuple and c[0] in ("endpoint", "iccid")]:
+        sid = first_sim.get(code)
+        if sid is not None:
+            union(node(code), node(sid))
+    _join_ranges(index, first_sim, node, uf)
+    _join_repeated_ids(scans, keys, node, uf)
 
     sizes: Counter[int] = Counter()
     free: list[int] = []
-    for scan, gmap in zip(scans, gmaps, strict=True):
-        counted = Counter(scan.keys)
-        free.append(counted.pop(-1, 0))
-        for k, n in counted.items():
-            sizes[uf.find(gmap[k])] += n
+    find = uf.find
+    for scan, others in zip(scans, keys, strict=True):
+        counted = Counter(scan.sims)
+        unkeyed = counted.pop(NOT_A_SIM, 0) - len(others)
+        free.append(unkeyed)
+        for sid, n in counted.items():
+            sizes[find(node(sid))] += n
+        for code in others.values():
+            sizes[find(node(code))] += 1
     loads = [(0, p) for p in range(parts)]
     part_of: dict[int, int] = {}
     for root, n in sorted(sizes.items(), key=lambda item: (-item[1], item[0])):
         load, p = heapq.heappop(loads)
         part_of[root] = p
         heapq.heappush(loads, (load + n, p))
-    chunk_free = []
-    for n in free:  # lines about no entity: a piece at a time, to the least loaded
+    spare = []
+    for n in free:  # lines about nothing: a piece at a time, to the least loaded
         load, p = heapq.heappop(loads)
-        chunk_free.append(p)
+        spare.append(p)
         heapq.heappush(loads, (load + n, p))
 
+    part_of_sim = {code: part_of[find(g)] for code, g in index.items()
+                   if type(code) is int and find(g) in part_of}
+    part_of_sim[NOT_A_SIM] = _UNSET
     rank = {spec: i for i, spec in enumerate(specs)}
     tables = [bytearray() for _ in specs]
     bases = [0] * len(specs)
-    for chunk, scan, gmap, spare in zip(chunks, scans, gmaps, chunk_free, strict=True):
-        local = bytes([part_of[uf.find(g)] for g in gmap] + [spare])  # key -1: the last byte
-        row = bytes(map(local.__getitem__, scan.keys))
+    for chunk, scan, others, extra in zip(chunks, scans, keys, spare, strict=True):
+        row = bytearray(map(part_of_sim.__getitem__, scan.sims))
+        for i, code in others.items():
+            row[i] = part_of[find(node(code))]
+        row = row.replace(_UNSET_BYTE, bytes([extra]))
         table = tables[rank[chunk.spec]]
         if chunk.end < 0:  # the whole input, its own line numbers in any order
             top = max(scan.lines, default=0)
@@ -127,17 +153,24 @@ def plan(specs: Sequence[str], chunks: Sequence[Chunk], scans: Sequence[ChunkLin
                 max(sizes.values(), default=0))
 
 
-def _join_ranges(index: dict[Any, int], uf: _UnionFind) -> None:
-    """A registration range replays with every ICCID inside it and every range it overlaps."""
-    ranges = sorted((code[1], code[2], g) for code, g in index.items() if type(code) is tuple)
+def _line_keys(scan: ChunkLinks) -> dict[int, Any]:
+    """The entity of each line that is not about a SIM of 64 bits: line index -> node."""
+    return {**scan.others, **scan.odd_sims}
+
+
+def _join_ranges(index: dict[Any, int], first_sim: dict[tuple[str, int], int],
+                 node: Callable[[Any], int], uf: _UnionFind) -> None:
+    """A registration range replays with every SIM whose ICCID is inside it, and with every
+    range it overlaps."""
+    ranges = sorted((code[1], code[2], g) for code, g in index.items()
+                    if type(code) is tuple and code[0] == "range")
     if not ranges:
         return
-    iccids = sorted((code >> 2, g) for code, g in index.items()
-                    if type(code) is int and code & 3 == _ICCID)
+    iccids = sorted((ident, sid) for (kind, ident), sid in first_sim.items() if kind == "iccid")
     values = [ic for ic, _ in iccids]
     for lo, hi, g in ranges:
         for i in range(bisect_left(values, lo), bisect_right(values, hi)):
-            uf.union(g, iccids[i][1])
+            uf.union(g, node(iccids[i][1]))
     reach, first = ranges[0][1], ranges[0][2]
     for lo, hi, g in ranges[1:]:  # sorted by start: a range overlaps the run before it or none
         if lo <= reach:
@@ -147,42 +180,31 @@ def _join_ranges(index: dict[Any, int], uf: _UnionFind) -> None:
             reach, first = hi, g
 
 
-def _join_repeated_ids(scans: Sequence[ChunkLinks], gmaps: list[list[int]],
-                       index: dict[Any, int], uf: _UnionFind) -> None:
+def _join_repeated_ids(scans: Sequence[ChunkLinks], keys: list[dict[int, Any]],
+                       node: Callable[[Any], int], uf: _UnionFind) -> None:
     """Lines that share an event id replay together (an id node joins them)."""
     repeated = _repeated(scans)
-    odd: dict[Any, list[tuple[int, int]]] = {}
+    odd: dict[str, list[tuple[int, int]]] = {}
     for c, scan in enumerate(scans):
-        for eid, line in scan.odd_ids:
-            odd.setdefault(repr(eid), []).append((c, line))
-    if not repeated and all(len(v) < 2 for v in odd.values()):
-        return
-    where: dict[Any, list[tuple[int, int]]] = {}
-    for c, scan in enumerate(scans):
-        if repeated and scan.ids_sorted and _overlaps(scan.ids_sorted, repeated):
-            for i, eid in enumerate(scan.ids):
-                if eid in repeated:
-                    where.setdefault(eid, []).append((c, i))
-    for key, found in odd.items():
-        if len(found) > 1:
-            where[("odd", key)] = [(c, _position(scans[c], line)) for c, line in found]
-    for eid, found in where.items():
-        g = index.get(("id", eid))
-        if g is None:
-            g = index[("id", eid)] = uf.add()
-        for c, i in found:
-            scan, gmap = scans[c], gmaps[c]
-            key = scan.keys[i]
-            if key < 0:  # about no entity: the id node is its entity
-                scan.nodes.append(("id", eid))
-                gmap.append(g)
-                scan.keys[i] = len(gmap) - 1
-            else:
-                uf.union(g, gmap[key])
-
-
-def _position(scan: ChunkLinks, line: int) -> int:
-    return scan.lines.index(line)
+        for eid, at in scan.odd_ids:
+            odd.setdefault(repr(eid), []).append((c, at))
+    found: dict[Any, list[tuple[int, int]]] = {key: v for key, v in odd.items() if len(v) > 1}
+    if repeated:
+        for c, scan in enumerate(scans):
+            if scan.ids_sorted and _overlaps(scan.ids_sorted, repeated):
+                for i, eid in enumerate(scan.ids):
+                    if eid in repeated:
+                        found.setdefault(eid, []).append((c, i))
+    for eid, where in found.items():
+        g = node(("id", eid))
+        for c, i in where:
+            sid = scans[c].sims[i]
+            if sid != NOT_A_SIM:
+                uf.union(g, node(sid))
+            elif i in keys[c]:
+                uf.union(g, node(keys[c][i]))
+            else:  # about nothing else: the id is its entity
+                keys[c][i] = ("id", eid)
 
 
 def _overlaps(ids_sorted: array[int], repeated: set[int]) -> bool:

@@ -30,12 +30,11 @@ MAX_PARTS = 255
 def scan_chunk(chunk: Chunk) -> ChunkLinks:
     """The first pass over a piece of the log: ids only (``simulator.replay.LinkScan``)."""
     scan = LinkScan()
-    add_line, add_value, free = scan.add_line, scan.add_value, scan.add_free
+    add_value, free = scan.add_value, scan.add_free
     with collector_paused():
         for items, numbers, raw in read_chunk(chunk):
             if raw:
-                for line, number in zip(items, numbers, strict=True):
-                    add_line(line, number)
+                scan.add_lines(items, numbers)
             else:
                 for record, number in zip(items, numbers, strict=True):
                     if isinstance(record, Malformed):

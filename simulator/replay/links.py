@@ -5,19 +5,23 @@ them: an assignment (50/51, named in the description when the event does not car
 event that shows a SIM and an endpoint, a migration (69) naming several SIMs, one ICCID under
 two SIM ids (``iccid-reuse``), a deletion naming its SIM in the description, and a registration
 batch (48) whose ICCID range holds SIMs seen anywhere in the log. ``LinkScan`` reads only those
-ids (a small ``msgspec`` struct, about half of what ``orjson.loads`` costs; other forms are parsed
-and normalised as replay would) and records, per line, one entity it is about (its *key*) and
-the pairs of entities it ties. Linking more than replay needs is safe (a part is only larger);
-linking less is not: every id that replay reads from an event is linked here.
+ids (a small ``msgspec`` struct, about a third of what ``orjson.loads`` costs; other forms are
+parsed and normalised as replay reads them) and records, per line, the SIM it is about (or
+another entity), and what ties SIMs together. Linking more than replay needs is safe (a part is
+only larger); linking less is not: every id that replay reads from an event is linked here.
 
-Nodes are ints: ``sid << 2`` a SIM, ``endpoint << 2 | 1``, ``ICCID << 2 | 2`` (first 19 digits);
-a registration range is the tuple ``("range", first, last)``.
+Most of a log is events about one SIM and its endpoint, so ties are kept SIM-centred: the first
+SIM seen with each endpoint and each ICCID (``endpoint_sim``, ``iccid_sim``), and a pair of SIMs
+only when a second one meets the same endpoint or ICCID, or a migration names several. Entities
+other than SIMs that an event is about are nodes: ``("endpoint", id)``, a registration range
+``("range", first, last)`` (ICCIDs, first 19 digits).
 """
 
 from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,11 +32,12 @@ from msgspec import UNSET, Raw, UnsetType
 from lifecycle.events import EnvelopeError, normalize
 from simulator.replay import texts
 
-SIM, ENDPOINT, ICCID = 0, 1, 2
 NO_ID = -(1 << 63)  # ``ids`` of a line without an integer id in the signed 64-bit range
+NOT_A_SIM = -(1 << 63)  # ``sims`` of a line about another entity (``others``) or none
 _MAX = (1 << 63) - 1
 _PAIR_TEXTS = {50: texts.SIM_RELEASED, 51: texts.SIM_ASSIGNED}
-_DETAIL_TYPES = (48, 69)
+_DETAIL_TYPES = frozenset((48, 69))  # ids in ``detail``
+_NAMES_ENDPOINT = frozenset((42, 43, 50, 51))  # the description names the endpoint it lacks
 
 
 class _Ref(msgspec.Struct, gc=False):
@@ -75,48 +80,91 @@ def _ident(obj: Any) -> int | None:
 
 @dataclass(slots=True)
 class ChunkLinks:
-    """The first pass over a piece of a log. Per line (``lines``): the index in ``nodes`` of
-    the entity it is about (-1: none), and its event id (``NO_ID``: none, or see ``odd_ids``).
-    ``links`` pairs node indices that must replay together."""
+    """The first pass over a piece of a log.
 
-    nodes: list[Any] = field(default_factory=list)
-    links: set[tuple[int, int]] = field(default_factory=set)
+    Per line (``lines``): the SIM it is about (``sims``; ``NOT_A_SIM``: see ``others``, else
+    about nothing) and its event id (``ids``; ``NO_ID``: none, or see ``odd_ids``).
+    """
+
     lines: array[int] = field(default_factory=lambda: array("q"))
-    keys: array[int] = field(default_factory=lambda: array("i"))
+    sims: array[int] = field(default_factory=lambda: array("q"))
     ids: array[int] = field(default_factory=lambda: array("q"))
-    odd_ids: list[tuple[Any, int]] = field(default_factory=list)  # (id, line): beyond 64 bits
+    others: dict[int, Any] = field(default_factory=dict)  # line index -> node (not a SIM)
+    odd_sims: dict[int, int] = field(default_factory=dict)  # line index -> SIM beyond 64 bits
+    odd_ids: list[tuple[Any, int]] = field(default_factory=list)  # (id, line index)
+    endpoint_sim: dict[int, int] = field(default_factory=dict)  # endpoint -> first SIM with it
+    iccid_sim: dict[int, int] = field(default_factory=dict)  # ICCID -> first SIM with it
+    sim_pairs: set[tuple[int, int]] = field(default_factory=set)  # SIMs that replay together
+    node_links: set[tuple[Any, Any]] = field(default_factory=set)  # a node and a SIM or node
     ids_sorted: array[int] = field(default_factory=lambda: array("q"))  # ``ids`` but NO_ID
     ids_repeated: set[int] = field(default_factory=set)  # ids on more than one line here
 
 
 class LinkScan:
-    """Feed raw lines (``add_line``) or parsed records (``add_value``), then take ``result``."""
+    """Feed raw lines (``add_lines``) or parsed records (``add_value``), then take ``result``."""
 
     def __init__(self) -> None:
         self.out = ChunkLinks()
-        self._index: dict[Any, int] = {}
+        self._iccid_text: dict[str, int] = {}  # sim.iccid text -> the SIM it was last seen with
 
-    def _node(self, code: Any) -> int:
-        index = self._index.get(code)
-        if index is None:
-            index = self._index[code] = len(self.out.nodes)
-            self.out.nodes.append(code)
-        return index
-
-    def add_line(self, raw: bytes, line: int) -> None:
-        try:
-            event = _decode(raw)
-        except _REFUSED:
+    def add_lines(self, lines: Iterable[bytes], numbers: Iterable[int]) -> None:
+        """Raw lines and their line numbers (the hot loop of the first pass)."""
+        out = self.out
+        endpoint_sim, iccid_text = out.endpoint_sim, self._iccid_text
+        ids, sims, lines_out = out.ids.append, out.sims.append, out.lines.append
+        decode, refused, unset = _decode, _REFUSED, UNSET
+        whole, named = _DETAIL_TYPES, _NAMES_ENDPOINT
+        for raw, line in zip(lines, numbers, strict=True):
             try:
-                value = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                self.add_free(line)  # not JSON: replay reports it and reads nothing more
-                return
-            self.add_value(value, line)
+                event = decode(raw)
+            except refused:
+                self._add_other(raw, line)
+                continue
+            sim, ep = event.sim, event.endpoint
+            tid = event.event_type.id
+            if sim is unset or tid in whole or (ep is unset and tid in named):
+                self._add_decoded(event, raw, line)
+                continue
+            # The common case, an event about one SIM (and maybe its endpoint).
+            sid, eid = sim.id, event.id
+            if not (NO_ID < eid <= _MAX and NOT_A_SIM < sid <= _MAX):
+                self._add_decoded(event, raw, line)
+                continue
+            ids(eid)
+            sims(sid)
+            lines_out(line)
+            iccid = sim.iccid
+            if iccid is not unset and iccid_text.get(iccid) != sid:
+                iccid_text[iccid] = sid
+                self._sim_iccid(sid, iccid)
+            if ep is not unset and endpoint_sim.get(ep.id) != sid:
+                self._sim_endpoint(sid, ep.id)
+
+    def _sim_iccid(self, sid: int, text: Any) -> None:
+        ic = _iccid(text)
+        if ic is not None:
+            first = self.out.iccid_sim.setdefault(ic, sid)
+            if first != sid:
+                self.out.sim_pairs.add((first, sid))
+
+    def _sim_endpoint(self, sid: int, epid: int) -> None:
+        first = self.out.endpoint_sim.setdefault(epid, sid)
+        if first != sid:
+            self.out.sim_pairs.add((first, sid))
+
+    def _add_other(self, raw: bytes, line: int) -> None:
+        """A line the small struct refuses: parsed (and normalised) as replay would."""
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            self.add_free(line)  # not JSON: replay reports it and reads nothing more
             return
-        detail: Any = None
+        self.add_value(value, line)
+
+    def _add_decoded(self, event: _Ids, raw: bytes, line: int) -> None:
         tid = event.event_type.id
-        if tid in _DETAIL_TYPES and event.detail:
+        detail: Any = None
+        if tid in (48, 69) and event.detail:
             detail = orjson.loads(memoryview(event.detail))
             if type(detail) is not dict:  # a JSON-encoded string, or garbled: as replay reads it
                 self.add_value(orjson.loads(raw), line)
@@ -144,32 +192,38 @@ class LinkScan:
                   _ident(value.get("endpoint")), value.get("description"), value.get("detail"))
 
     def add_free(self, line: int) -> None:
-        """A line that is about nothing (blank, not JSON, malformed)."""
+        """A line about nothing (blank, not JSON, malformed): any partition may replay it."""
         out = self.out
         out.lines.append(line)
-        out.keys.append(-1)
+        out.sims.append(NOT_A_SIM)
         out.ids.append(NO_ID)
 
     def _add(self, line: int, eid: Any, tid: Any, sid: int | None, iccid: Any,
              epid: int | None, text: Any, detail: Any) -> None:
-        nodes: list[Any] = []
+        """Any event: the SIMs, endpoints, ICCIDs and ranges it names, tied together."""
+        sims: list[int] = []
+        nodes: list[Any] = []  # SIM ids as ints, other entities as tuples
         if sid is not None:
-            nodes.append(sid << 2)
-            ic = _iccid(iccid)
-            if ic is not None:
-                nodes.append(ic << 2 | ICCID)
+            sims.append(sid)
+            if iccid is not None:
+                ic = _iccid(iccid)
+                if ic is not None:
+                    nodes.append(("iccid", ic))
         if epid is not None:
-            nodes.append(epid << 2 | ENDPOINT)
-        if type(text) is str:
+            nodes.append(("endpoint", epid))
+        if type(text) is str:  # ids replay reads from the description when the event lacks them
             pattern = _PAIR_TEXTS.get(tid)
             if pattern is not None:
-                if (m := pattern.match(text)) is not None:
-                    nodes += (int(m[1]) << 2, int(m[2]) << 2 | ENDPOINT)
+                if (sid is None or epid is None) and (m := pattern.match(text)) is not None:
+                    sims.append(int(m[1]))
+                    nodes.append(("endpoint", int(m[2])))
             elif tid == 10:
-                if (m := texts.SIM_DELETED.match(text)) is not None:
-                    nodes += (int(m[1]) << 2, int(m[2][:19]) << 2 | ICCID)
-            elif tid in (42, 43) and (m := texts.ENDPOINT_STATUS_CHANGE.match(text)) is not None:
-                nodes.append(int(m[1]) << 2 | ENDPOINT)
+                if sid is None and (m := texts.SIM_DELETED.match(text)) is not None:
+                    sims.append(int(m[1]))
+                    nodes.append(("iccid", int(m[2][:19])))
+            elif (tid in (42, 43) and epid is None
+                  and (m := texts.ENDPOINT_STATUS_CHANGE.match(text)) is not None):
+                nodes.append(("endpoint", int(m[1])))
         if isinstance(detail, dict):
             if tid == 48:
                 batch = detail.get("sim_batch")
@@ -181,27 +235,45 @@ class LinkScan:
                 for item in detail["sims"]:
                     ident = _ident(item)
                     if ident is not None:
-                        nodes.append(ident << 2)
+                        sims.append(ident)
                         ic = _iccid(item.get("iccid"))
                         if ic is not None:
-                            nodes.append(ic << 2 | ICCID)
+                            nodes.append(("iccid", ic))
         out = self.out
+        at = len(out.lines)
         out.lines.append(line)
         if type(eid) is int and NO_ID < eid <= _MAX:
             out.ids.append(eid)
         else:
             out.ids.append(NO_ID)
-            out.odd_ids.append((eid, line))
-        if not nodes:
-            out.keys.append(-1)
+            out.odd_ids.append((eid, at))
+        if sims:
+            key: Any = sims[0]
+            if NOT_A_SIM < key <= _MAX:
+                out.sims.append(key)
+            else:
+                out.sims.append(NOT_A_SIM)
+                out.odd_sims[at] = key
+            for other in sims[1:]:
+                if other != key:
+                    out.sim_pairs.add((key, other))
+        elif nodes:
+            key = nodes.pop(0)
+            out.sims.append(NOT_A_SIM)
+            out.others[at] = key
+        else:
+            out.sims.append(NOT_A_SIM)
             return
-        node = self._node
-        key = node(nodes[0])
-        out.keys.append(key)
-        for code in nodes[1:]:
-            other = node(code)
-            if other != key:
-                out.links.add((key, other))
+        for node in nodes:
+            kind = node[0]
+            if type(key) is int and kind == "endpoint":
+                self._sim_endpoint(key, node[1])
+            elif type(key) is int and kind == "iccid":
+                first = out.iccid_sim.setdefault(node[1], key)
+                if first != key:
+                    out.sim_pairs.add((first, key))
+            else:
+                out.node_links.add((key, node))
 
     def result(self) -> ChunkLinks:
         out = self.out
