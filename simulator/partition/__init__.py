@@ -9,11 +9,20 @@ partitions is settled when their results are combined.
 """
 
 from simulator.partition.plan import Plan, plan
-from simulator.partition.run import DaskCluster, LocalProcesses, partitioned, validate_paths
+from simulator.partition.run import (
+    DaskCluster,
+    Executor,
+    InProcess,
+    LocalProcesses,
+    partitioned,
+    validate_paths,
+)
 from simulator.partition.tasks import Part, PartResult, replay_part, scan_chunk
 
 __all__ = [
     "DaskCluster",
+    "Executor",
+    "InProcess",
     "LocalProcesses",
     "Part",
     "PartResult",

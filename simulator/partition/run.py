@@ -32,6 +32,19 @@ class Executor(Protocol):
     workers: int
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]: ...
+    def close(self) -> None: ...
+
+
+class InProcess:
+    """Every task in this process, one after another: the same verdict, for tests and debugging."""
+
+    workers = 1
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+        return [fn(item) for item in items]
+
+    def close(self) -> None:
+        pass
 
 
 class LocalProcesses:
@@ -72,20 +85,24 @@ class DaskCluster:
         self._client.close()
 
 
-def _pieces(specs: Sequence[str], workers: int) -> list[Any]:
-    local = [s for s in specs if not is_url(s)]
-    total = sum(os.path.getsize(s) for s in local if os.path.isfile(s))
-    size = min(_MAX_PIECE, max(_MIN_PIECE, total // max(1, 2 * workers)))
+def _pieces(specs: Sequence[str], workers: int, size: int | None = None) -> list[Any]:
+    """The inputs in pieces for the first pass: one per worker for a big file."""
+    if size is None:
+        local = [s for s in specs if not is_url(s)]
+        total = sum(os.path.getsize(s) for s in local if os.path.isfile(s))
+        size = min(_MAX_PIECE, max(_MIN_PIECE, -(-total // workers)))
     return chunks(specs, size)
 
 
 def partitioned(specs: Sequence[str], executor: Executor, parts: int, *, strict: bool,
                 complete_history: bool, assume_registered: Sequence[tuple[int, int]],
-                progress: Callable[[str], None] | None = None) -> tuple[Report, Plan]:
+                progress: Callable[[str], None] | None = None,
+                piece_size: int | None = None) -> tuple[Report, Plan]:
     """The log of ``specs`` replayed in ``parts`` partitions on ``executor``; its report and
-    the plan it followed."""
+    the plan it followed. ``piece_size``: bytes per piece of the first pass (default: a big file
+    in one piece per worker, pieces of 4 to 64 MiB)."""
     specs = tuple(sorted(specs))
-    pieces = _pieces(specs, executor.workers)
+    pieces = _pieces(specs, executor.workers, piece_size)
     if progress:
         progress(f"first pass over {len(pieces)} piece(s) of {len(specs)} file(s)")
     scans = executor.map(scan_chunk, pieces)
@@ -133,7 +150,7 @@ def validate_paths(
             return validate_path(specs[0], **options)
         return combine([replay_part(Part(tuple(sorted(specs)), 0, None, complete_history,
                                          options["assume_registered"]))], strict=strict)
-    executor: LocalProcesses | DaskCluster
+    executor: Executor
     executor = DaskCluster(dask) if dask is not None else LocalProcesses(jobs)
     try:
         parts = jobs if dask is None or jobs > 1 else min(MAX_PARTS, executor.workers)

@@ -84,7 +84,8 @@ class _Ranks:
 
     def add(self, rank: int, numbers: Sequence[int]) -> None:
         table, start, n = self.files[rank], self.done, len(numbers)
-        top = max(numbers[0], numbers[-1]) if n else 0
+        top = (max(numbers[0], numbers[-1]) if isinstance(numbers, range) else max(numbers)
+               ) if n else 0
         if len(table) <= top:
             table.extend(array("q", bytes(8 * (top + 1 - len(table)))))
         if isinstance(numbers, range) and numbers.step == 1:
