@@ -10,7 +10,8 @@ from collections.abc import Callable
 import click
 
 from lifecycle.rules import RULES, Level
-from simulator.io import EXIT_NONCONFORMANT, EXIT_OK, atomic_write
+from simulator.io import EXIT_NONCONFORMANT, EXIT_OK, atomic_write, is_url
+from simulator.partition import MAX_PARTS, validate_paths
 from simulator.replay import RENDERERS, render, validate_path
 
 
@@ -27,6 +28,12 @@ FILE is JSON Lines (one event per line) or one JSON array, either of them possib
 them) time order are detected and replayed oldest first; a log in neither order is sorted and
 gets a time-order warning. A log may start mid-life: replay tracks the states each SIM and
 endpoint may be in and reports only events that no possible state allows.
+
+Several FILEs are one log (shards of one stream, e.g. a day per file, in any order): merged
+by time, each finding names its file and line. A FILE may be a URL (s3://, https://...) read
+through fsspec. --jobs N replays the log in N partitions in N processes, --dask ADDRESS on a
+running Dask cluster (pip install 'simlife[dask]'); either gives the verdict of one process,
+after a first pass that finds which SIMs and devices depend on each other.
 
 \b
 Formats (--format):
@@ -87,8 +94,14 @@ class _Progress:
             sys.stderr.flush()
 
 
+def _stage(text: str) -> None:
+    """What a partitioned run is doing, on a terminal's stderr."""
+    sys.stderr.write(f"simlife: {text}\n")
+    sys.stderr.flush()
+
+
 @click.command(help=_help(), short_help="Validate a recorded event log (exit 0, 1 or 2).")
-@click.argument("file", metavar="FILE|-")
+@click.argument("files", metavar="FILE|-...", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(list(RENDERERS)), default="text",
               show_default=True, help="Report format (see above).")
 @click.option("--strict", is_flag=True, help="Warnings make the log non-conformant too.")
@@ -101,16 +114,28 @@ class _Progress:
                    "registered elsewhere. Repeatable.")
 @click.option("-o", "--output", default="-", metavar="FILE",
               help="Write the report to FILE (atomically) instead of standard output.")
+@click.option("-j", "--jobs", type=click.IntRange(1, MAX_PARTS), default=1, show_default=True,
+              help="Replay in N partitions in N local processes; the verdict is the same.")
+@click.option("--dask", "dask", metavar="ADDRESS",
+              help="Replay the partitions on the Dask cluster whose scheduler is at ADDRESS "
+                   "(tcp://host:8786); one partition per worker thread unless --jobs says.")
 @click.pass_context
-def validate(ctx: click.Context, file: str, fmt: str, strict: bool, complete_history: bool,
-             assumed: tuple[tuple[int, int], ...], output: str) -> None:
-    progress = _Progress() if sys.stderr is not None and sys.stderr.isatty() else None
-    try:
-        report = validate_path(file, strict=strict, complete_history=complete_history,
-                               assume_registered=assumed, progress=progress)
-    finally:
-        if progress is not None:
-            progress.clear()
+def validate(ctx: click.Context, files: tuple[str, ...], fmt: str, strict: bool,
+             complete_history: bool, assumed: tuple[tuple[int, int], ...], output: str,
+             jobs: int, dask: str | None) -> None:
+    tty = sys.stderr is not None and sys.stderr.isatty()
+    if len(files) == 1 and jobs == 1 and dask is None and not is_url(files[0]):
+        progress = _Progress() if tty else None
+        try:
+            report = validate_path(files[0], strict=strict, complete_history=complete_history,
+                                   assume_registered=assumed, progress=progress)
+        finally:
+            if progress is not None:
+                progress.clear()
+    else:
+        report = validate_paths(files, jobs=jobs, dask=dask, strict=strict,
+                                complete_history=complete_history, assume_registered=assumed,
+                                progress=_stage if tty else None)
     to_stdout = output == "-"
     color = (to_stdout and fmt == "text" and "NO_COLOR" not in os.environ
              and sys.stdout is not None and sys.stdout.isatty())

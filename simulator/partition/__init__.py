@@ -17,9 +17,10 @@ from simulator.partition.run import (
     partitioned,
     validate_paths,
 )
-from simulator.partition.tasks import Part, PartResult, replay_part, scan_chunk
+from simulator.partition.tasks import MAX_PARTS, Part, PartResult, replay_part, scan_chunk
 
 __all__ = [
+    "MAX_PARTS",
     "DaskCluster",
     "Executor",
     "InProcess",

@@ -18,8 +18,8 @@ from operator import itemgetter
 
 from lifecycle.rules import Finding
 from simulator.io.shards import LINE_BITS
-from simulator.replay import Report, judge_unpaired
 from simulator.partition.tasks import PartResult
+from simulator.replay import Report, judge_unpaired
 
 _LOCAL = (1 << LINE_BITS) - 1
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator.io import Chunk
-from simulator.replay import NOT_A_SIM, ChunkLinks
+from simulator.replay import NO_ID, NOT_A_SIM, ChunkLinks
 
 _UNSET = 255  # a line's partition still to choose
 _UNSET_BYTE = bytes([_UNSET])
@@ -93,9 +93,9 @@ def plan(specs: Sequence[str], chunks: Sequence[Chunk], scans: Sequence[ChunkLin
         for code in others.values():
             node(code)
     for code in [c for c in index if type(c) is tuple and c[0] in ("endpoint", "iccid")]:
-        sid = first_sim.get(code)
-        if sid is not None:
-            union(node(code), node(sid))
+        found = first_sim.get(code)
+        if found is not None:
+            union(node(code), node(found))
     _join_ranges(index, first_sim, node, uf)
     _join_repeated_ids(scans, keys, node, uf)
 
@@ -222,19 +222,19 @@ def _repeated(scans: Sequence[ChunkLinks]) -> set[int]:
         if scan.ids_sorted:
             spans.append((scan.ids_sorted[0], scan.ids_sorted[-1], scan.ids_sorted))
     spans.sort(key=lambda s: (s[0], s[1]))
-    cluster: list[array[int]] = []
-    reach = None
-    for lo, hi, ids in spans + [(None, None, None)]:
-        if ids is not None and reach is not None and lo <= reach:
-            cluster.append(ids)
-            reach = max(reach, hi)
-            continue
+    clusters: list[list[array[int]]] = []
+    reach = NO_ID
+    for lo, hi, ids in spans:  # pieces whose id ranges overlap, transitively
+        if clusters and lo <= reach:
+            clusters[-1].append(ids)
+        else:
+            clusters.append([ids])
+        reach = max(reach, hi)
+    for cluster in clusters:
         if len(cluster) > 1:
-            prev = None
+            prev = NO_ID
             for eid in heapq.merge(*cluster):
                 if eid == prev:
                     repeated.add(eid)
                 prev = eid
-        if ids is not None:
-            cluster, reach = [ids], hi
     return repeated

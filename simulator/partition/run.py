@@ -71,8 +71,9 @@ class DaskCluster:
             from distributed import Client
         except ImportError:
             raise InputError("--dask needs dask.distributed: pip install 'simlife[dask]'") from None
+        connect: Any = Client  # dask.distributed is not typed
         try:
-            self._client = Client(address, timeout="10s", set_as_default=False)
+            self._client: Any = connect(address, timeout="5s", set_as_default=False)
         except (OSError, TimeoutError) as exc:
             raise InputError(f"--dask {address}: cannot reach the scheduler ({exc})") from None
         self.workers = max(1, sum(self._client.nthreads().values()))

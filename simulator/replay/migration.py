@@ -208,9 +208,10 @@ class Migrations:
 
     def take_unpaired(self) -> list[UnpairedHalf]:
         """The halves whose partner never came, in the order they came; forgotten here."""
-        unpaired = [UnpairedHalf(eid, half.kind, half.line,
-                                 frozenset({half.target} if half.kind == "source" else half.sources))
-                    for eid, half in self._pending.items()]
+        unpaired = [
+            UnpairedHalf(eid, half.kind, half.line,
+                         frozenset({half.target}) if half.kind == "source" else half.sources)
+            for eid, half in self._pending.items()]
         self._pending.clear()
         return unpaired
 

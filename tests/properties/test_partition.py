@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import random
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,7 @@ def test_shards_give_the_single_process_verdict(
     lines = _lines(log)
     at = sorted({0, len(lines), *(int(c * len(lines)) for c in cuts)})
     paths = []
-    for k, (lo, hi) in enumerate(zip(at, at[1:], strict=False)):
+    for k, (lo, hi) in enumerate(pairwise(at)):
         part, form = lines[lo:hi], forms[k]
         if form == "newest-first":
             part = part[::-1]
