@@ -13,15 +13,14 @@ to the least loaded too. The result is one byte per line per file: its partition
 from __future__ import annotations
 
 import heapq
-from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from simulator.io import Chunk
-from simulator.replay import NO_ID, NOT_A_SIM, ChunkLinks
+from simulator.replay import NOT_A_SIM, ChunkLinks
 
 _UNSET = 255  # a line's partition still to choose
 _UNSET_BYTE = bytes([_UNSET])
@@ -39,99 +38,103 @@ class Plan:
     largest: int  # events in the largest group
 
 
-class _UnionFind:
+class _Groups:
+    """Union-find over entities (SIM ids, nodes); one that was never joined is its own root."""
+
     def __init__(self) -> None:
-        self.parent: list[int] = []
+        self.parent: dict[Any, Any] = {}
+        self._order: dict[Any, int] = {}  # roots are the entities met first: deterministic
 
-    def add(self) -> int:
-        self.parent.append(len(self.parent))
-        return len(self.parent) - 1
-
-    def find(self, x: int) -> int:
+    def find(self, x: Any) -> Any:
         parent = self.parent
         root = x
-        while parent[root] != root:
-            root = parent[root]
-        while parent[x] != root:
-            parent[x], x = root, parent[x]
+        while (up := parent.get(root, root)) != root:
+            root = up
+        while (up := parent.get(x, x)) != root:
+            parent[x] = root
+            x = up
         return root
 
-    def union(self, a: int, b: int) -> None:
+    def union(self, a: Any, b: Any) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
-            if ra < rb:
+            order = self._order
+            if order.setdefault(ra, len(order)) < order.setdefault(rb, len(order)):
                 ra, rb = rb, ra
             self.parent[ra] = rb
+
+
+def _first_seen(dicts: Sequence[dict[int, int]], groups: _Groups) -> dict[int, int]:
+    """One dict of the pieces' ``id -> first SIM``; a second SIM for an id joins the first. The
+    pieces mostly agree, so the comparison is done with set operations on the dicts' views."""
+    merged: dict[int, int] = {}
+    for seen in dicts:
+        shared = seen.keys() & merged.keys()
+        if shared:
+            for ident in shared - dict(seen.items() & merged.items()).keys():
+                groups.union(merged[ident], seen[ident])
+        merged.update(seen)  # a joined SIM stands for its group as well as the first did
+    return merged
 
 
 def plan(specs: Sequence[str], chunks: Sequence[Chunk], scans: Sequence[ChunkLinks],
          parts: int) -> Plan:
     """Partition the lines of ``specs`` (sorted) from the first pass over ``chunks``."""
-    uf = _UnionFind()
-    index: dict[Any, int] = {}  # SIM ids (ints) and other nodes (tuples) -> union-find index
-
-    def node(code: Any) -> int:
-        g = index.get(code)
-        if g is None:
-            g = index[code] = uf.add()
-        return g
-
-    union = uf.union
-    first_sim: dict[tuple[str, int], int] = {}  # ("endpoint"|"iccid", id) -> first SIM seen
+    groups = _Groups()
+    union, find = groups.union, groups.find
+    endpoints = _first_seen([scan.endpoint_sim for scan in scans], groups)
+    iccids = _first_seen([scan.iccid_sim for scan in scans], groups)
     for scan in scans:
-        for kind, seen in (("endpoint", scan.endpoint_sim), ("iccid", scan.iccid_sim)):
-            for ident, sid in seen.items():
-                first = first_sim.setdefault((kind, ident), sid)
-                if first != sid:
-                    union(node(first), node(sid))
         for a, b in scan.sim_pairs:
-            union(node(a), node(b))
+            union(a, b)
+    keys = [{**scan.others, **scan.odd_sims} for scan in scans]  # lines not about a 64-bit SIM
+    _join_repeated_ids(scans, keys, groups)
+    nodes: set[Any] = set()
+    for scan in scans:
         for a, b in scan.node_links:
-            union(node(a), node(b))
-    keys = [_line_keys(scan) for scan in scans]
+            union(a, b)
+            nodes.update((a, b))
     for others in keys:
-        for code in others.values():
-            node(code)
-    for code in [c for c in index if type(c) is tuple and c[0] in ("endpoint", "iccid")]:
-        found = first_sim.get(code)
-        if found is not None:
-            union(node(code), node(found))
-    _join_ranges(index, first_sim, node, uf)
-    _join_repeated_ids(scans, keys, node, uf)
+        nodes.update(others.values())
+    for node in nodes:  # an endpoint or an ICCID stands for the first SIM seen with it
+        if type(node) is tuple and node[0] in ("endpoint", "iccid"):
+            sid = (endpoints if node[0] == "endpoint" else iccids).get(node[1])
+            if sid is not None:
+                union(node, sid)
+    _join_ranges([n for n in nodes if type(n) is tuple and n[0] == "range"], iccids, groups)
 
-    sizes: Counter[int] = Counter()
-    free: list[int] = []
-    find = uf.find
-    for scan, others in zip(scans, keys, strict=True):
-        counted = Counter(scan.sims)
-        unkeyed = counted.pop(NOT_A_SIM, 0) - len(others)
-        free.append(unkeyed)
-        for sid, n in counted.items():
-            sizes[find(node(sid))] += n
-        for code in others.values():
-            sizes[find(node(code))] += 1
+    sizes: Counter[Any] = Counter()
+    root_of: dict[int, Any] = {}
+    for scan in scans:
+        for sid, n in scan.counts.items():
+            root = root_of.get(sid)
+            if root is None:
+                root = root_of[sid] = find(sid)
+            sizes[root] += n
+    for others in keys:
+        for node in others.values():
+            sizes[find(node)] += 1
     loads = [(0, p) for p in range(parts)]
-    part_of: dict[int, int] = {}
-    for root, n in sorted(sizes.items(), key=lambda item: (-item[1], item[0])):
+    part_of: dict[Any, int] = {}
+    for root, n in sorted(sizes.items(), key=lambda item: -item[1]):  # stable: deterministic
         load, p = heapq.heappop(loads)
         part_of[root] = p
         heapq.heappush(loads, (load + n, p))
     spare = []
-    for n in free:  # lines about nothing: a piece at a time, to the least loaded
-        load, p = heapq.heappop(loads)
+    for scan, others in zip(scans, keys, strict=True):  # lines about nothing: a piece at a
+        load, p = heapq.heappop(loads)  # time, to the least loaded
         spare.append(p)
-        heapq.heappush(loads, (load + n, p))
+        heapq.heappush(loads, (load + scan.sims.count(NOT_A_SIM) - len(others), p))
 
-    part_of_sim = {code: part_of[find(g)] for code, g in index.items()
-                   if type(code) is int and find(g) in part_of}
+    part_of_sim = {sid: part_of[root] for sid, root in root_of.items()}
     part_of_sim[NOT_A_SIM] = _UNSET
     rank = {spec: i for i, spec in enumerate(specs)}
     tables = [bytearray() for _ in specs]
     bases = [0] * len(specs)
     for chunk, scan, others, extra in zip(chunks, scans, keys, spare, strict=True):
         row = bytearray(map(part_of_sim.__getitem__, scan.sims))
-        for i, code in others.items():
-            row[i] = part_of[find(node(code))]
+        for i, node in others.items():
+            row[i] = part_of[find(node)]
         row = row.replace(_UNSET_BYTE, bytes([extra]))
         table = tables[rank[chunk.spec]]
         if chunk.end < 0:  # the whole input, its own line numbers in any order
@@ -153,88 +156,69 @@ def plan(specs: Sequence[str], chunks: Sequence[Chunk], scans: Sequence[ChunkLin
                 max(sizes.values(), default=0))
 
 
-def _line_keys(scan: ChunkLinks) -> dict[int, Any]:
-    """The entity of each line that is not about a SIM of 64 bits: line index -> node."""
-    return {**scan.others, **scan.odd_sims}
-
-
-def _join_ranges(index: dict[Any, int], first_sim: dict[tuple[str, int], int],
-                 node: Callable[[Any], int], uf: _UnionFind) -> None:
+def _join_ranges(ranges: list[Any], iccids: dict[int, int], groups: _Groups) -> None:
     """A registration range replays with every SIM whose ICCID is inside it, and with every
     range it overlaps."""
-    ranges = sorted((code[1], code[2], g) for code, g in index.items()
-                    if type(code) is tuple and code[0] == "range")
     if not ranges:
         return
-    iccids = sorted((ident, sid) for (kind, ident), sid in first_sim.items() if kind == "iccid")
-    values = [ic for ic, _ in iccids]
-    for lo, hi, g in ranges:
-        for i in range(bisect_left(values, lo), bisect_right(values, hi)):
-            uf.union(g, node(iccids[i][1]))
-    reach, first = ranges[0][1], ranges[0][2]
-    for lo, hi, g in ranges[1:]:  # sorted by start: a range overlaps the run before it or none
-        if lo <= reach:
-            uf.union(g, first)
-            reach = max(reach, hi)
+    ranges.sort()
+    seen = sorted(iccids)
+    parent = groups.parent
+    for node in ranges:
+        _, lo, hi = node
+        root = groups.find(node)
+        for i in range(bisect_left(seen, lo), bisect_right(seen, hi)):
+            sid = iccids[seen[i]]
+            if sid in parent or sid == root:
+                groups.union(root, sid)
+                root = groups.find(root)
+            else:  # a SIM joined to nothing yet (the common case): straight under the range
+                parent[sid] = root
+    reach, first = ranges[0][2], ranges[0]
+    for node in ranges[1:]:  # sorted by start: a range overlaps the run before it or none
+        if node[1] <= reach:
+            groups.union(node, first)
+            reach = max(reach, node[2])
         else:
-            reach, first = hi, g
+            reach, first = node[2], node
 
 
 def _join_repeated_ids(scans: Sequence[ChunkLinks], keys: list[dict[int, Any]],
-                       node: Callable[[Any], int], uf: _UnionFind) -> None:
-    """Lines that share an event id replay together (an id node joins them)."""
-    repeated = _repeated(scans)
-    odd: dict[str, list[tuple[int, int]]] = {}
+                       groups: _Groups) -> None:
+    """Lines of different pieces that share an event id replay together (an id node joins
+    them; the first pass joined those within a piece)."""
+    found: dict[Any, list[tuple[int, int]]] = {}
     for c, scan in enumerate(scans):
         for eid, at in scan.odd_ids:
-            odd.setdefault(repr(eid), []).append((c, at))
-    found: dict[Any, list[tuple[int, int]]] = {key: v for key, v in odd.items() if len(v) > 1}
-    if repeated:
+            found.setdefault(("odd", repr(eid)), []).append((c, at))
+    for eid in _repeated_across(scans):
         for c, scan in enumerate(scans):
-            if scan.ids_sorted and _overlaps(scan.ids_sorted, repeated):
-                for i, eid in enumerate(scan.ids):
-                    if eid in repeated:
-                        found.setdefault(eid, []).append((c, i))
+            ids = scan.ids_sorted
+            at = bisect_left(ids, eid)
+            if at < len(ids) and ids[at] == eid:
+                found.setdefault(eid, []).append((c, scan.ids.index(eid)))
     for eid, where in found.items():
-        g = node(("id", eid))
+        if len(where) < 2:
+            continue
         for c, i in where:
-            sid = scans[c].sims[i]
-            if sid != NOT_A_SIM:
-                uf.union(g, node(sid))
-            elif i in keys[c]:
-                uf.union(g, node(keys[c][i]))
-            else:  # about nothing else: the id is its entity
-                keys[c][i] = ("id", eid)
+            key = scans[c].key(i)
+            if key is None:  # about nothing else: the id is its entity
+                key = keys[c][i] = ("id", eid)
+            groups.union(("id", eid), key)
 
 
-def _overlaps(ids_sorted: array[int], repeated: set[int]) -> bool:
-    lo, hi = ids_sorted[0], ids_sorted[-1]
-    return any(lo <= r <= hi for r in repeated)
-
-
-def _repeated(scans: Sequence[ChunkLinks]) -> set[int]:
-    """Ids seen on more than one line: within a piece (found by its task), and across pieces
-    whose id ranges overlap (merged; pieces of a log in time order seldom overlap)."""
+def _repeated_across(scans: Sequence[ChunkLinks]) -> set[int]:
+    """Ids in more than one piece: only where the pieces' id ranges overlap (pieces of a log in
+    time order hardly do), found by set intersection of the overlapping stretches."""
+    spans = sorted((scan.ids_sorted[0], scan.ids_sorted[-1], scan.ids_sorted)
+                   for scan in scans if scan.ids_sorted)
     repeated: set[int] = set()
-    spans = []
-    for scan in scans:
-        repeated |= scan.ids_repeated
-        if scan.ids_sorted:
-            spans.append((scan.ids_sorted[0], scan.ids_sorted[-1], scan.ids_sorted))
-    spans.sort(key=lambda s: (s[0], s[1]))
-    clusters: list[list[array[int]]] = []
-    reach = NO_ID
-    for lo, hi, ids in spans:  # pieces whose id ranges overlap, transitively
-        if clusters and lo <= reach:
-            clusters[-1].append(ids)
-        else:
-            clusters.append([ids])
-        reach = max(reach, hi)
-    for cluster in clusters:
-        if len(cluster) > 1:
-            prev = NO_ID
-            for eid in heapq.merge(*cluster):
-                if eid == prev:
-                    repeated.add(eid)
-                prev = eid
+    for k, (_, hi, ids) in enumerate(spans):
+        for lo2, _, ids2 in spans[k + 1:]:
+            if lo2 > hi:
+                break
+            top = min(hi, ids2[-1])
+            mine = ids[bisect_left(ids, lo2):bisect_right(ids, top)]
+            theirs = ids2[bisect_left(ids2, lo2):bisect_right(ids2, top)]
+            repeated |= set(mine).intersection(theirs)
     return repeated

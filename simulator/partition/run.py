@@ -23,7 +23,6 @@ from simulator.partition.tasks import MAX_PARTS, Part, replay_part, scan_chunk
 from simulator.replay import Report, validate_path
 
 _MIN_PIECE = 4 << 20
-_MAX_PIECE = 64 << 20
 
 
 class Executor(Protocol):
@@ -91,7 +90,7 @@ def _pieces(specs: Sequence[str], workers: int, size: int | None = None) -> list
     if size is None:
         local = [s for s in specs if not is_url(s)]
         total = sum(os.path.getsize(s) for s in local if os.path.isfile(s))
-        size = min(_MAX_PIECE, max(_MIN_PIECE, -(-total // workers)))
+        size = max(_MIN_PIECE, -(-total // workers))
     return chunks(specs, size)
 
 
@@ -101,7 +100,7 @@ def partitioned(specs: Sequence[str], executor: Executor, parts: int, *, strict:
                 piece_size: int | None = None) -> tuple[Report, Plan]:
     """The log of ``specs`` replayed in ``parts`` partitions on ``executor``; its report and
     the plan it followed. ``piece_size``: bytes per piece of the first pass (default: a big file
-    in one piece per worker, pieces of 4 to 64 MiB)."""
+    in one piece per worker, of 4 MiB at least)."""
     specs = tuple(sorted(specs))
     pieces = _pieces(specs, executor.workers, piece_size)
     if progress:

@@ -21,8 +21,11 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import eq
 from typing import Any
 
 import msgspec
@@ -37,7 +40,10 @@ NOT_A_SIM = -(1 << 63)  # ``sims`` of a line about another entity (``others``) o
 _MAX = (1 << 63) - 1
 _PAIR_TEXTS = {50: texts.SIM_RELEASED, 51: texts.SIM_ASSIGNED}
 _DETAIL_TYPES = frozenset((48, 69))  # ids in ``detail``
-_NAMES_ENDPOINT = frozenset((42, 43, 50, 51))  # the description names the endpoint it lacks
+# The description names the endpoint that an event lacks (spec §4): 42/43 its id (group 1),
+# 50/51 the SIM and the endpoint (groups 1 and 2).
+_NAMED_ENDPOINT = {42: texts.ENDPOINT_STATUS_CHANGE, 43: texts.ENDPOINT_STATUS_CHANGE,
+                   50: texts.SIM_RELEASED, 51: texts.SIM_ASSIGNED}
 
 
 class _Ref(msgspec.Struct, gc=False):
@@ -97,7 +103,14 @@ class ChunkLinks:
     sim_pairs: set[tuple[int, int]] = field(default_factory=set)  # SIMs that replay together
     node_links: set[tuple[Any, Any]] = field(default_factory=set)  # a node and a SIM or node
     ids_sorted: array[int] = field(default_factory=lambda: array("q"))  # ``ids`` but NO_ID
-    ids_repeated: set[int] = field(default_factory=set)  # ids on more than one line here
+    counts: dict[int, int] = field(default_factory=dict)  # lines per SIM of ``sims``
+
+    def key(self, i: int) -> Any:
+        """The entity of line ``i`` of the piece: a SIM id, a node, or None."""
+        sid = self.sims[i]
+        if sid != NOT_A_SIM:
+            return sid
+        return self.others.get(i, self.odd_sims.get(i))
 
 
 class LinkScan:
@@ -106,39 +119,52 @@ class LinkScan:
     def __init__(self) -> None:
         self.out = ChunkLinks()
         self._iccid_text: dict[str, int] = {}  # sim.iccid text -> the SIM it was last seen with
+        self._ids: list[int] = []  # ``out.ids`` and ``out.sims`` while scanning (lists append
+        self._sims: list[int] = []  # faster than arrays)
 
-    def add_lines(self, lines: Iterable[bytes], numbers: Iterable[int]) -> None:
+    def add_lines(self, lines: Sequence[bytes], numbers: Sequence[int]) -> None:
         """Raw lines and their line numbers (the hot loop of the first pass)."""
         out = self.out
+        out.lines.extend(numbers)
         endpoint_sim, iccid_text = out.endpoint_sim, self._iccid_text
-        ids, sims, lines_out = out.ids.append, out.sims.append, out.lines.append
+        ids, sims = self._ids.append, self._sims.append
         decode, refused, unset = _decode, _REFUSED, UNSET
-        whole, named = _DETAIL_TYPES, _NAMES_ENDPOINT
-        for raw, line in zip(lines, numbers, strict=True):
+        whole, named = _DETAIL_TYPES, _NAMED_ENDPOINT
+        for raw in lines:
             try:
                 event = decode(raw)
             except refused:
-                self._add_other(raw, line)
+                self._other(raw)
                 continue
             sim, ep = event.sim, event.endpoint
             tid = event.event_type.id
-            if sim is unset or tid in whole or (ep is unset and tid in named):
-                self._add_decoded(event, raw, line)
+            if sim is unset or tid in whole:
+                self._decoded(event, raw)
+                continue
+            sid, eid = sim.id, event.id
+            if ep is unset:
+                epid = None
+                if tid in named:  # the endpoint is in the description (spec §4)
+                    text = event.description
+                    m = named[tid].match(text) if type(text) is str else None
+                    if m is None or (tid > 43 and int(m[1]) != sid):
+                        self._decoded(event, raw)
+                        continue
+                    epid = int(m[2] if tid > 43 else m[1])
+            else:
+                epid = ep.id
+            if not (NO_ID < eid <= _MAX and NOT_A_SIM < sid <= _MAX):
+                self._decoded(event, raw)
                 continue
             # The common case, an event about one SIM (and maybe its endpoint).
-            sid, eid = sim.id, event.id
-            if not (NO_ID < eid <= _MAX and NOT_A_SIM < sid <= _MAX):
-                self._add_decoded(event, raw, line)
-                continue
             ids(eid)
             sims(sid)
-            lines_out(line)
             iccid = sim.iccid
             if iccid is not unset and iccid_text.get(iccid) != sid:
                 iccid_text[iccid] = sid
                 self._sim_iccid(sid, iccid)
-            if ep is not unset and endpoint_sim.get(ep.id) != sid:
-                self._sim_endpoint(sid, ep.id)
+            if epid is not None and endpoint_sim.get(epid) != sid:
+                self._sim_endpoint(sid, epid)
 
     def _sim_iccid(self, sid: int, text: Any) -> None:
         ic = _iccid(text)
@@ -152,54 +178,60 @@ class LinkScan:
         if first != sid:
             self.out.sim_pairs.add((first, sid))
 
-    def _add_other(self, raw: bytes, line: int) -> None:
+    def _other(self, raw: bytes) -> None:
         """A line the small struct refuses: parsed (and normalised) as replay would."""
         try:
             value = orjson.loads(raw)
         except orjson.JSONDecodeError:
-            self.add_free(line)  # not JSON: replay reports it and reads nothing more
+            self._free()  # not JSON: replay reports it and reads nothing more
             return
-        self.add_value(value, line)
+        self._value(value)
 
-    def _add_decoded(self, event: _Ids, raw: bytes, line: int) -> None:
+    def _decoded(self, event: _Ids, raw: bytes) -> None:
         tid = event.event_type.id
         detail: Any = None
-        if tid in (48, 69) and event.detail:
+        if tid in _DETAIL_TYPES and event.detail:
             detail = orjson.loads(memoryview(event.detail))
             if type(detail) is not dict:  # a JSON-encoded string, or garbled: as replay reads it
-                self.add_value(orjson.loads(raw), line)
+                self._value(orjson.loads(raw))
                 return
         sim, ep = event.sim, event.endpoint
-        self._add(line, event.id, tid,
+        self._add(event.id, tid,
                   None if sim is UNSET else sim.id,
                   None if sim is UNSET else sim.iccid,
                   None if ep is UNSET else ep.id,
                   None if event.description is UNSET else event.description, detail)
 
     def add_value(self, value: Any, line: int) -> None:
-        """A parsed event (a JSON array's element, or a line the fast struct refused)."""
+        """A parsed event (a JSON array's element) and its line."""
+        self.out.lines.append(line)
+        self._value(value)
+
+    def _value(self, value: Any) -> None:
         if type(value) is not dict:
-            self.add_free(line)
+            self._free()
             return
         try:
             value, _ = normalize(value)
         except EnvelopeError:
-            self.add_free(line)  # malformed: replay reports it and keeps nothing of it
+            self._free()  # malformed: replay reports it and keeps nothing of it
             return
         sim = value.get("sim")
-        self._add(line, value["id"], value["event_type"]["id"], _ident(sim),
+        self._add(value["id"], value["event_type"]["id"], _ident(sim),
                   sim.get("iccid") if isinstance(sim, dict) else None,
                   _ident(value.get("endpoint")), value.get("description"), value.get("detail"))
 
     def add_free(self, line: int) -> None:
         """A line about nothing (blank, not JSON, malformed): any partition may replay it."""
-        out = self.out
-        out.lines.append(line)
-        out.sims.append(NOT_A_SIM)
-        out.ids.append(NO_ID)
+        self.out.lines.append(line)
+        self._free()
 
-    def _add(self, line: int, eid: Any, tid: Any, sid: int | None, iccid: Any,
-             epid: int | None, text: Any, detail: Any) -> None:
+    def _free(self) -> None:
+        self._ids.append(NO_ID)
+        self._sims.append(NOT_A_SIM)
+
+    def _add(self, eid: Any, tid: Any, sid: int | None, iccid: Any, epid: int | None,
+             text: Any, detail: Any) -> None:
         """Any event: the SIMs, endpoints, ICCIDs and ranges it names, tied together."""
         sims: list[int] = []
         nodes: list[Any] = []  # SIM ids as ints, other entities as tuples
@@ -240,29 +272,28 @@ class LinkScan:
                         if ic is not None:
                             nodes.append(("iccid", ic))
         out = self.out
-        at = len(out.lines)
-        out.lines.append(line)
+        at = len(self._ids)
         if type(eid) is int and NO_ID < eid <= _MAX:
-            out.ids.append(eid)
+            self._ids.append(eid)
         else:
-            out.ids.append(NO_ID)
+            self._ids.append(NO_ID)
             out.odd_ids.append((eid, at))
         if sims:
             key: Any = sims[0]
             if NOT_A_SIM < key <= _MAX:
-                out.sims.append(key)
+                self._sims.append(key)
             else:
-                out.sims.append(NOT_A_SIM)
+                self._sims.append(NOT_A_SIM)
                 out.odd_sims[at] = key
             for other in sims[1:]:
                 if other != key:
                     out.sim_pairs.add((key, other))
         elif nodes:
             key = nodes.pop(0)
-            out.sims.append(NOT_A_SIM)
+            self._sims.append(NOT_A_SIM)
             out.others[at] = key
         else:
-            out.sims.append(NOT_A_SIM)
+            self._sims.append(NOT_A_SIM)
             return
         for node in nodes:
             kind = node[0]
@@ -276,12 +307,27 @@ class LinkScan:
                 out.node_links.add((key, node))
 
     def result(self) -> ChunkLinks:
+        """The piece's links; lines of the piece that share an id are linked here (an id node
+        when a line is about nothing else), so the plan only joins ids across pieces."""
         out = self.out
+        out.ids, out.sims = array("q", self._ids), array("q", self._sims)
+        out.counts = Counter(self._sims)
+        out.counts.pop(NOT_A_SIM, None)
+        self._ids = self._sims = []
         ids = sorted(out.ids)
         out.ids_sorted = array("q", ids[bisect_right(ids, NO_ID):])
-        prev = NO_ID
-        for eid in out.ids_sorted:
-            if eid == prev:
-                out.ids_repeated.add(eid)
-            prev = eid
+        del ids
+        ordered = out.ids_sorted
+        repeated = set(compress(ordered[1:], map(eq, ordered[1:], ordered[:-1])))  # in C
+        if repeated:
+            first: dict[int, Any] = {}
+            for i in compress(range(len(out.ids)), map(repeated.__contains__, out.ids)):
+                eid = out.ids[i]
+                key = out.key(i)
+                if key is None:
+                    key = out.others[i] = ("id", eid)
+                seen = first.setdefault(eid, key)
+                if seen != key:
+                    out.node_links.add((seen, key))
         return out
+
