@@ -23,6 +23,7 @@ from simulator.partition.tasks import MAX_PARTS, Part, replay_part, scan_chunk
 from simulator.replay import Report, validate_path
 
 _MIN_PIECE = 4 << 20
+_WORKERS_WAIT = 30  # seconds a cluster's scheduler may take to get its first worker
 
 
 class Executor(Protocol):
@@ -75,6 +76,12 @@ class DaskCluster:
             self._client: Any = connect(address, timeout="5s", set_as_default=False)
         except (OSError, TimeoutError) as exc:
             raise InputError(f"--dask {address}: cannot reach the scheduler ({exc})") from None
+        try:
+            self._client.wait_for_workers(1, timeout=_WORKERS_WAIT)
+        except TimeoutError:
+            self._client.close()
+            raise InputError(f"--dask {address}: no worker joined the scheduler within "
+                             f"{_WORKERS_WAIT} seconds") from None
         self.workers = max(1, sum(self._client.nthreads().values()))
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
