@@ -61,7 +61,7 @@ def timings(path: Path, parts: list[int], repeat: int) -> None:
             try:
                 report, _ = partitioned([str(path)], executor, n, strict=False,
                                         complete_history=False, assume_registered=(),
-                                        progress=lambda _: marks.append(time.perf_counter()))
+                                        progress=lambda _, m=marks: m.append(time.perf_counter()))
             finally:
                 executor.close()
             end = time.perf_counter()
