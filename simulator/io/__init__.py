@@ -8,12 +8,22 @@ unusable option, which the command line turns into one line and exit code 2.
 from simulator.io.atomic import atomic_write
 from simulator.io.errors import EXIT_NONCONFORMANT, EXIT_OK, EXIT_USAGE, InputError
 from simulator.io.logs import Batch, EventLog, Malformed, Order, line_stamp, not_json, open_log
-from simulator.io.shards import Chunk, Shards, chunks, is_url, open_input, read_chunk
+from simulator.io.shards import (
+    LINE_BITS,
+    Chunk,
+    Shards,
+    chunks,
+    global_line,
+    is_url,
+    open_input,
+    read_chunk,
+)
 
 __all__ = [
     "EXIT_NONCONFORMANT",
     "EXIT_OK",
     "EXIT_USAGE",
+    "LINE_BITS",
     "Batch",
     "Chunk",
     "EventLog",
@@ -23,6 +33,7 @@ __all__ = [
     "Shards",
     "atomic_write",
     "chunks",
+    "global_line",
     "is_url",
     "line_stamp",
     "not_json",

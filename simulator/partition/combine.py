@@ -17,7 +17,7 @@ from itertools import chain
 from operator import itemgetter
 
 from lifecycle.rules import Finding
-from simulator.io.shards import LINE_BITS
+from simulator.io import LINE_BITS
 from simulator.partition.tasks import PartResult
 from simulator.replay import Report, judge_unpaired
 

@@ -17,8 +17,7 @@ from itertools import compress
 from typing import Any
 
 from lifecycle.rules import Finding
-from simulator.io import Chunk, Malformed, Shards, read_chunk
-from simulator.io.shards import LINE_BITS, global_line
+from simulator.io import LINE_BITS, Chunk, Malformed, Shards, global_line, read_chunk
 from simulator.replay import ChunkLinks, LinkScan, Replay, Run, UnpairedHalf, collector_paused
 
 _LOCAL = (1 << LINE_BITS) - 1
