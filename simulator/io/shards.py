@@ -67,13 +67,14 @@ def _fetch(url: str) -> str:
     return path
 
 
-def open_input(spec: str) -> EventLog:
-    """``open_log`` for a path, ``-`` or a URL (pass 1 done); the log is named ``spec``."""
+def open_input(spec: str, *, scan: bool = True) -> EventLog:
+    """``open_log`` for a path, ``-`` or a URL; the log is named ``spec``. ``scan=False``: pass
+    1 waits, as with ``open_log``."""
     if not is_url(spec):
-        return open_log(spec)
+        return open_log(spec, scan=scan)
     path = _fetch(spec)
     try:
-        log = open_log(path)
+        log = open_log(path, scan=scan)
     except InputError as exc:
         raise InputError(str(exc).replace(path, spec)) from None
     finally:
@@ -270,14 +271,22 @@ def merge(streams: Sequence[Iterator[tuple[list[Any], Sequence[int]]]],
 
 
 class Shards:
-    """Several inputs opened as one log (pass 1 done on each); use as a context manager."""
+    """Several inputs opened as one log; use as a context manager.
 
-    def __init__(self, specs: Sequence[str]) -> None:
+    Pass 1 runs on each, except on the inputs in ``ascending``: JSON Lines known to ascend
+    (the first pass of ``simulator.partition`` checked their timestamps as pass 1 would), which
+    are handed out in file order as they are read.
+    """
+
+    def __init__(self, specs: Sequence[str], ascending: Sequence[str] = ()) -> None:
         self.specs = sorted(specs)
         self.logs: list[EventLog] = []
+        self._streams: list[Iterator[tuple[list[Any], Sequence[int]]] | None] = []
         try:
             for spec in self.specs:
-                self.logs.append(open_input(spec))
+                log = open_input(spec, scan=spec not in ascending)
+                self.logs.append(log)
+                self._streams.append(log.stream())
         except BaseException:
             self.close()
             raise
@@ -302,7 +311,9 @@ class Shards:
     def runs(self) -> Iterator[tuple[int, list[Any], Sequence[int]]]:
         """``(rank, items, line numbers)`` in replay order: raw lines (``raw``) or records."""
         if self.raw:
-            return merge([log.batches() for log in self.logs], line_stamp)  # type: ignore[misc]
+            return merge([stream if stream is not None else log.batches()  # type: ignore[misc]
+                          for log, stream in zip(self.logs, self._streams, strict=True)],
+                         line_stamp)
         return merge([_record_batches(log) for log in self.logs], _record_stamp)
 
     def line_at(self, line: int) -> bytes | None:

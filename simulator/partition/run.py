@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Protocol
 
-from simulator.io import InputError, chunks, is_url
+from simulator.io import Chunk, InputError, chunks, is_url
 from simulator.partition.combine import combine
 from simulator.partition.plan import Plan, plan
 from simulator.partition.tasks import MAX_PARTS, Part, replay_part, scan_chunk
-from simulator.replay import Report, validate_path
+from simulator.replay import ChunkLinks, Report, validate_path
 
 _MIN_PIECE = 4 << 20
 _WORKERS_WAIT = 30  # seconds a cluster's scheduler may take to get its first worker
@@ -101,6 +101,23 @@ def _pieces(specs: Sequence[str], workers: int, size: int | None = None) -> list
     return chunks(specs, size)
 
 
+def _ascending(pieces: Sequence[Chunk], scans: Sequence[ChunkLinks]) -> tuple[str, ...]:
+    """The inputs cut in byte ranges whose timestamps ascend throughout, as pass 1 would find:
+    their partitions replay them in file order without pass 1."""
+    found: dict[str, bool] = {}
+    last: dict[str, bytes | None] = {}
+    for piece, scan in zip(pieces, scans, strict=True):
+        order = scan.order
+        ok = found.get(piece.spec, True) and piece.end >= 0 and order.ascending
+        before = last.get(piece.spec)
+        if ok and before is not None and order.first is not None and order.first < before:
+            ok = False
+        found[piece.spec] = ok
+        if order.last is not None:
+            last[piece.spec] = order.last
+    return tuple(spec for spec, ok in found.items() if ok)
+
+
 def partitioned(specs: Sequence[str], executor: Executor, parts: int, *, strict: bool,
                 complete_history: bool, assume_registered: Sequence[tuple[int, int]],
                 progress: Callable[[str], None] | None = None,
@@ -114,13 +131,15 @@ def partitioned(specs: Sequence[str], executor: Executor, parts: int, *, strict:
         progress(f"first pass over {len(pieces)} piece(s) of {len(specs)} file(s)")
     scans = executor.map(scan_chunk, pieces)
     layout = plan(specs, pieces, scans, parts)
-    del scans
     if progress:
         progress(f"replaying {parts} partitions: {', '.join(f'{n:,}' for n in layout.events)} "
                  f"events ({layout.groups:,} groups, the largest {layout.largest:,} events)")
     assumed = tuple(assume_registered)
-    results = executor.map(replay_part, [Part(specs, p, layout.tables, complete_history, assumed)
-                                         for p in range(parts)])
+    ascending = _ascending(pieces, scans)
+    del scans
+    results = executor.map(replay_part, [
+        Part(specs, p, layout.tables, complete_history, assumed, ascending)
+        for p in range(parts)])
     return combine(results, strict=strict), layout
 
 

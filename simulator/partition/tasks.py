@@ -17,7 +17,15 @@ from itertools import compress
 from typing import Any
 
 from lifecycle.rules import Finding
-from simulator.io import LINE_BITS, Chunk, Malformed, Shards, global_line, read_chunk
+from simulator.io import (
+    LINE_BITS,
+    Chunk,
+    Malformed,
+    Shards,
+    global_line,
+    line_stamp,
+    read_chunk,
+)
 from simulator.replay import ChunkLinks, LinkScan, Replay, Run, UnpairedHalf, collector_paused
 
 _LOCAL = (1 << LINE_BITS) - 1
@@ -30,10 +38,13 @@ def scan_chunk(chunk: Chunk) -> ChunkLinks:
     """The first pass over a piece of the log: ids only (``simulator.replay.LinkScan``)."""
     scan = LinkScan()
     add_value, free = scan.add_value, scan.add_free
+    order = scan.out.order
     with collector_paused():
         for items, numbers, raw in read_chunk(chunk):
             if raw:
                 scan.add_lines(items, numbers)
+                if chunk.end >= 0 and order.ascending:  # pass 1's stamps, in file order
+                    order.add([s for s in map(line_stamp, items) if s is not None])
             else:
                 for record, number in zip(items, numbers, strict=True):
                     if isinstance(record, Malformed):
@@ -54,6 +65,7 @@ class Part:
     tables: tuple[bytes, ...] | None
     complete_history: bool = False
     assume_registered: tuple[tuple[int, int], ...] = ()
+    ascending: tuple[str, ...] = ()  # inputs the first pass found in ascending time order
 
 
 @dataclass(slots=True)
@@ -104,7 +116,7 @@ class _Ranks:
 
 def replay_part(part: Part) -> PartResult:
     """Replay the lines of one partition in the log's replay order (see the module)."""
-    with Shards(part.specs) as shards, collector_paused():
+    with Shards(part.specs, part.ascending) as shards, collector_paused():
         replay = Replay(complete_history=part.complete_history,
                         assume_registered=part.assume_registered, where=shards.where)
         run = Run(part.complete_history, part.assume_registered, None, replay=replay)

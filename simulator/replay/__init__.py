@@ -7,7 +7,7 @@ order; both give a ``Report`` of findings, which ``render`` writes as text, JSON
 
 from simulator.replay.core import EndpointView, Replay, SimView
 from simulator.replay.driver import Run, collector_paused, validate, validate_path
-from simulator.replay.links import NO_ID, NOT_A_SIM, ChunkLinks, LinkScan
+from simulator.replay.links import NO_ID, NOT_A_SIM, Ascent, ChunkLinks, LinkScan
 from simulator.replay.migration import UnpairedHalf, judge_unpaired
 from simulator.replay.report import RENDERERS, Report, render, with_entities
 
@@ -15,6 +15,7 @@ __all__ = [
     "NOT_A_SIM",
     "NO_ID",
     "RENDERERS",
+    "Ascent",
     "ChunkLinks",
     "EndpointView",
     "LinkScan",

@@ -85,6 +85,24 @@ def _ident(obj: Any) -> int | None:
 
 
 @dataclass(slots=True)
+class Ascent:
+    """Do the timestamps of a piece ascend? Its first and last, to join pieces in file order."""
+
+    ascending: bool = True
+    first: bytes | None = None
+    last: bytes | None = None
+
+    def add(self, stamps: list[bytes]) -> None:
+        if not stamps:
+            return
+        if (self.last is not None and stamps[0] < self.last) or stamps != sorted(stamps):
+            self.ascending = False
+        if self.first is None:
+            self.first = stamps[0]
+        self.last = stamps[-1]
+
+
+@dataclass(slots=True)
 class ChunkLinks:
     """The first pass over a piece of a log.
 
@@ -104,6 +122,8 @@ class ChunkLinks:
     node_links: set[tuple[Any, Any]] = field(default_factory=set)  # a node and a SIM or node
     ids_sorted: array[int] = field(default_factory=lambda: array("q"))  # ``ids`` but NO_ID
     counts: dict[int, int] = field(default_factory=dict)  # lines per SIM of ``sims``
+    order: Ascent = field(default_factory=lambda: Ascent())  # timestamps, for a byte range
+
 
     def key(self, i: int) -> Any:
         """The entity of line ``i`` of the piece: a SIM id, a node, or None."""
