@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator.io import Chunk
-from simulator.replay import NOT_A_SIM, ChunkLinks
+from simulator.replay import NO_ID, NOT_A_SIM, ChunkLinks
 
 _UNSET = 255  # a line's partition still to choose
 _UNSET_BYTE = bytes([_UNSET])
@@ -191,12 +191,9 @@ def _join_repeated_ids(scans: Sequence[ChunkLinks], keys: list[dict[int, Any]],
     for c, scan in enumerate(scans):
         for eid, at in scan.odd_ids:
             found.setdefault(("odd", repr(eid)), []).append((c, at))
-    for eid in _repeated_across(scans):
-        for c, scan in enumerate(scans):
-            ids = scan.ids_sorted
-            at = bisect_left(ids, eid)
-            if at < len(ids) and ids[at] == eid:
-                found.setdefault(eid, []).append((c, scan.ids.index(eid)))
+    for eid, pieces in _repeated_across(scans).items():
+        for c in pieces:
+            found.setdefault(eid, []).append((c, scans[c].ids.index(eid)))
     for eid, where in found.items():
         if len(where) < 2:
             continue
@@ -207,18 +204,20 @@ def _join_repeated_ids(scans: Sequence[ChunkLinks], keys: list[dict[int, Any]],
             groups.union(("id", eid), key)
 
 
-def _repeated_across(scans: Sequence[ChunkLinks]) -> set[int]:
-    """Ids in more than one piece: only where the pieces' id ranges overlap (pieces of a log in
-    time order hardly do), found by set intersection of the overlapping stretches."""
-    spans = sorted((scan.ids_sorted[0], scan.ids_sorted[-1], scan.ids_sorted)
-                   for scan in scans if scan.ids_sorted)
-    repeated: set[int] = set()
-    for k, (_, hi, ids) in enumerate(spans):
-        for lo2, _, ids2 in spans[k + 1:]:
+def _repeated_across(scans: Sequence[ChunkLinks]) -> dict[int, set[int]]:
+    """Ids in more than one piece, and the pieces: only where the pieces' id ranges overlap
+    (pieces of a log in time order hardly do), found by set intersection."""
+    spans = sorted((*scan.id_range, c) for c, scan in enumerate(scans)
+                   if scan.id_range is not None)
+    found: dict[int, set[int]] = {}
+    sets: dict[int, set[int]] = {}
+    for k, (_, hi, c) in enumerate(spans):
+        for lo2, _, c2 in spans[k + 1:]:
             if lo2 > hi:
                 break
-            top = min(hi, ids2[-1])
-            mine = ids[bisect_left(ids, lo2):bisect_right(ids, top)]
-            theirs = ids2[bisect_left(ids2, lo2):bisect_right(ids2, top)]
-            repeated |= set(mine).intersection(theirs)
-    return repeated
+            mine = sets.get(c) or sets.setdefault(c, set(scans[c].ids))
+            theirs = sets.get(c2) or sets.setdefault(c2, set(scans[c2].ids))
+            for eid in mine.intersection(theirs):
+                found.setdefault(eid, set()).update((c, c2))
+    found.pop(NO_ID, None)
+    return found

@@ -36,7 +36,7 @@ MAX_PARTS = 255
 
 def scan_chunk(chunk: Chunk) -> ChunkLinks:
     """The first pass over a piece of the log: ids only (``simulator.replay.LinkScan``)."""
-    scan = LinkScan()
+    scan = LinkScan(numbered=chunk.end < 0)
     add_value, free = scan.add_value, scan.add_free
     order = scan.out.order
     with collector_paused():

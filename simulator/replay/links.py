@@ -120,7 +120,7 @@ class ChunkLinks:
     iccid_sim: dict[int, int] = field(default_factory=dict)  # ICCID -> first SIM with it
     sim_pairs: set[tuple[int, int]] = field(default_factory=set)  # SIMs that replay together
     node_links: set[tuple[Any, Any]] = field(default_factory=set)  # a node and a SIM or node
-    ids_sorted: array[int] = field(default_factory=lambda: array("q"))  # ``ids`` but NO_ID
+    id_range: tuple[int, int] | None = None  # the least and greatest of ``ids`` (but NO_ID)
     counts: dict[int, int] = field(default_factory=dict)  # lines per SIM of ``sims``
     order: Ascent = field(default_factory=lambda: Ascent())  # timestamps, for a byte range
 
@@ -136,8 +136,10 @@ class ChunkLinks:
 class LinkScan:
     """Feed raw lines (``add_lines``) or parsed records (``add_value``), then take ``result``."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, numbered: bool = True) -> None:
+        """``numbered=False``: the lines are 1, 2, ... of a piece, not kept in ``lines``."""
         self.out = ChunkLinks()
+        self._numbered = numbered
         self._iccid_text: dict[str, int] = {}  # sim.iccid text -> the SIM it was last seen with
         self._ids: list[int] = []  # ``out.ids`` and ``out.sims`` while scanning (lists append
         self._sims: list[int] = []  # faster than arrays)
@@ -145,7 +147,8 @@ class LinkScan:
     def add_lines(self, lines: Sequence[bytes], numbers: Sequence[int]) -> None:
         """Raw lines and their line numbers (the hot loop of the first pass)."""
         out = self.out
-        out.lines.extend(numbers)
+        if self._numbered:
+            out.lines.extend(numbers)
         endpoint_sim, iccid_text = out.endpoint_sim, self._iccid_text
         ids, sims = self._ids.append, self._sims.append
         decode, refused, unset = _decode, _REFUSED, UNSET
@@ -334,11 +337,12 @@ class LinkScan:
         out.counts = Counter(self._sims)
         out.counts.pop(NOT_A_SIM, None)
         self._ids = self._sims = []
-        ids = sorted(out.ids)
-        out.ids_sorted = array("q", ids[bisect_right(ids, NO_ID):])
-        del ids
-        ordered = out.ids_sorted
+        ordered = sorted(out.ids)
+        del ordered[:bisect_right(ordered, NO_ID)]
+        if ordered:
+            out.id_range = (ordered[0], ordered[-1])
         repeated = set(compress(ordered[1:], map(eq, ordered[1:], ordered[:-1])))  # in C
+        del ordered
         if repeated:
             first: dict[int, Any] = {}
             for i in compress(range(len(out.ids)), map(repeated.__contains__, out.ids)):
