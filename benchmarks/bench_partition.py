@@ -74,7 +74,8 @@ def timings(path: Path, parts: list[int], repeat: int) -> None:
     for n, runs in times.items():
         t = statistics.median(runs)
         detail = "" if n == 1 else f"   {stages[n][0]:.2f} s, {stages[n][1]:.2f} s"
-        print(f"  {n:>10} {t:>9.2f} {events / t:>11,.0f} {base / t:>8.2f}x{detail}")
+        print(f"  {n:>10} {t:>9.2f} {events / t:>11,.0f} {base / t:>8.2f}x{detail}"
+              f"   (runs: {', '.join(f'{x:.2f}' for x in runs)})")
     print(f"  medians of {repeat} runs; {_load()}")
 
 
