@@ -205,3 +205,28 @@ def test_in_process_partitions_match(corrupted: tuple[Path, list[str]]) -> None:
         report, _ = partitioned(paths, InProcess(), 3, strict=False, complete_history=False,
                                 assume_registered=(), piece_size=4000)
         _same(report, single)
+
+
+def test_shards_of_a_log_give_its_findings(tmp_path: Path,
+                                           corrupted: tuple[Path, list[str]]) -> None:
+    """Cut in order or dealt out like cards, shards are the log they came from: the same
+    findings, each at its file and line there (only messages' line references differ)."""
+    whole, _ = corrupted
+    lines = whole.read_bytes().splitlines(keepends=True)
+    whole_report = validate_path(whole)
+    expected = sorted((f.rule, f.event_id) for f in whole_report.findings)
+    for name, parts in (("cut", [lines[:500], lines[500:]]), ("dealt", [lines[0::2], lines[1::2]])):
+        paths = []
+        for k, part in enumerate(parts):
+            path = tmp_path / f"{name}-{k}.jsonl"
+            path.write_bytes(b"".join(part))
+            paths.append(str(path))
+        report = validate_paths(paths)
+        assert report.events == whole_report.events
+        assert sorted((f.rule, f.event_id) for f in report.findings) == expected, name
+        for f in report.findings:
+            if f.line is not None:
+                assert f.file in paths
+                text = Path(f.file).read_bytes().splitlines()[f.line - 1]
+                if f.event_id is not None and text.startswith(b"{"):
+                    assert orjson.loads(text).get("id") == f.event_id

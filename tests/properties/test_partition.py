@@ -86,16 +86,21 @@ def test_partitions_give_the_single_process_verdict(tmp_path: Path,
 @given(case=corrupted_logs(), cuts=st.lists(st.floats(0, 1), min_size=1, max_size=2),
        forms=st.lists(st.sampled_from(["plain", "gzip", "newest-first", "array"]),
                       min_size=3, max_size=3),
-       order=st.permutations([0, 1, 2]))
+       order=st.permutations([0, 1, 2]), dealt=st.booleans())
 def test_shards_give_the_single_process_verdict(
         tmp_path: Path, case: tuple[list[Any], bool], cuts: list[float], forms: list[str],
-        order: list[int]) -> None:
+        order: list[int], dealt: bool) -> None:
+    """Shards that follow each other in time (cut) or overlap (dealt out like cards)."""
     log, complete = case
     lines = _lines(log)
-    at = sorted({0, len(lines), *(int(c * len(lines)) for c in cuts)})
+    if dealt:
+        parts = [lines[k::len(cuts) + 1] for k in range(len(cuts) + 1)]
+    else:
+        at = sorted({0, len(lines), *(int(c * len(lines)) for c in cuts)})
+        parts = [lines[lo:hi] for lo, hi in pairwise(at)]
     paths = []
-    for k, (lo, hi) in enumerate(pairwise(at)):
-        part, form = lines[lo:hi], forms[k]
+    for k, part in enumerate(parts):
+        form = forms[k]
         if form == "newest-first":
             part = part[::-1]
         data = (b"[" + b",\n".join(part) + b"]" if form == "array"
