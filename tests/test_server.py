@@ -398,8 +398,13 @@ def test_workspaces_are_isolated(env: Env) -> None:
     assert {e["organisation"]["id"] for e in one} == {env.w1}
     assert {e["organisation"]["id"] for e in two} == {env.w2}
     h2 = env.app_headers(env.w2)
-    assert_error(env.api.get(f"/api/v1/sim/{env.sims[0]}", headers=h2), 404, 1201)
-    assert_error(env.api.get(f"/api/v1/endpoint/{env.e_active}", headers=h2), 404, 1201)
+    # The platform answers an id that names nothing with 404 and 1401 InvalidReference
+    # (recorded: "Endpoint with Id '-1' not found.").
+    missing = assert_error(env.api.get(f"/api/v1/sim/{env.sims[0]}", headers=h2), 404, 1401)
+    assert missing["message"] == f"SIM with Id '{env.sims[0]}' not found."
+    missing = assert_error(env.api.get(f"/api/v1/endpoint/{env.e_active}", headers=h2), 404,
+                           1401)
+    assert missing["message"] == f"Endpoint with Id '{env.e_active}' not found."
     assert env.api.get(f"/api/v1/sim/{env.sims[0]}/event", headers=h2).json() == []
     before = env.count(env.w1)
     assert_error(env.api.patch(f"/api/v1/sim/{env.sims[3]}", headers=h2,
@@ -431,14 +436,15 @@ def test_sim_and_endpoint_events_and_views(env: Env) -> None:
     for url in ("/api/v1/sim/999/event", "/api/v1/endpoint/999/event"):
         answer = env.api.get(url, headers=headers)
         assert answer.status_code == 200 and answer.json() == []
-    assert_error(env.api.get("/api/v1/sim/abc/event", headers=headers), 422)
+    # An id that is not a number: 400 and 1000, as recorded ("Cannot parse parameter id").
+    assert_error(env.api.get("/api/v1/sim/abc/event", headers=headers), 400, 1000)
     view = env.api.get(f"/api/v1/sim/{sim}", headers=headers).json()
     assert view["status"] == {"id": 1, "description": "Activated"}
     assert view["endpoint"]["id"] == env.e_active
     assert view["iccid_with_luhn"].startswith(view["iccid"]) and len(view["iccid"]) == 19
     ep = env.api.get(f"/api/v1/endpoint/{env.e_disabled}", headers=headers).json()
     assert ep["status"]["description"] == "Disabled" and ep["sim"]["id"] == env.sims[1]
-    assert_error(env.api.get("/api/v1/sim/999", headers=headers), 404, 1201)
+    assert_error(env.api.get("/api/v1/sim/999", headers=headers), 404, 1401)
     assert_error(env.api.get(f"/api/v1/sim/{10**40}", headers=headers), 404)
 
 
@@ -474,14 +480,17 @@ def test_patch_sim_refusals_emit_nothing(env: Env) -> None:
     before = env.count(env.w1)
     assert_error(env.api.patch(f"/api/v1/sim/{env.sims[0]}", headers=headers,
                                json={"status": {"id": 4}}), 400)  # Activated -> Factory Test
-    assert_error(env.api.patch(f"/api/v1/sim/{env.sims[3]}", headers=headers,
+    assert_error(env.api.patch(f"/api/v1/sim/{env.sims[1]}", headers=headers,
                                json={"status": {"id": 0}}), 400)  # nothing returns to Issued
+    # The status it has already (Issued): accepted, and nothing is emitted.
+    assert env.api.patch(f"/api/v1/sim/{env.sims[3]}", headers=headers,
+                         json={"status": {"id": 0}}).status_code == 204
     assert_error(env.api.patch(f"/api/v1/sim/{env.sims[3]}", headers=headers,
                                json={"status": {"id": 99}}), 422, 1401)
     assert_error(env.api.patch(f"/api/v1/sim/{env.sims[3]}", headers=headers,
                                json={"status": {"id": 1}, "colour": "red"}), 422)
     assert_error(env.api.patch("/api/v1/sim/999", headers=headers,
-                               json={"status": {"id": 1}}), 404, 1201)
+                               json={"status": {"id": 1}}), 404, 1401)
     assert env.count(env.w1) == before
 
 
@@ -504,7 +513,9 @@ def test_patch_endpoint_status(env: Env) -> None:
     before = env.count(env.w1)
     url = f"/api/v1/endpoint/{env.e_active}"
     assert env.api.patch(url, headers=headers, json={"status": {"id": 1}}).status_code == 204
-    assert_error(env.api.patch(url, headers=headers, json={"status": {"id": 1}}), 400)
+    # The status it has already: 204 and no event (the SDK's assign_sim relies on it).
+    again = env.api.patch(url, headers=headers, json={"status": {"id": 1.0}})
+    assert again.status_code == 204 and again.content == b""
     assert env.api.patch(url, headers=headers, json={"status": {"id": 0}}).status_code == 204
     assert [e["event_type"]["id"] for e in new_events(env, env.w1, before)] == [43, 42]
     # A Factory Test SIM's endpoint changing status auto-activates it at once (Policy Control).
@@ -528,8 +539,9 @@ def test_assign_and_release(env: Env) -> None:
     assert_error(env.api.patch(url, headers=headers, json={"sim": {"id": env.others[1]}}), 404)
     assert env.api.patch(url, headers=headers, json={"sim": None}).status_code == 204
     assert_error(env.api.patch(url, headers=headers, json={"sim": {"id": None}}), 409)
+    # Several fields at once are all or nothing: the release is refused, so is the status.
     assert_error(env.api.patch(url, headers=headers,
-                               json={"sim": None, "status": {"id": 1}}), 422)
+                               json={"sim": None, "status": {"id": 1}}), 409)
     assert_error(env.api.patch(url, headers=headers, json={}), 422)
     assert_error(env.api.patch(url, headers=headers, json={"status": None}), 422)
     assert [e["event_type"]["id"] for e in new_events(env, env.w1, before)] == [51, 50]
@@ -550,11 +562,21 @@ def test_reset_connectivity_series(env: Env) -> None:
 
 
 def test_delete_endpoint(env: Env) -> None:
+    """DELETE of a device that holds a SIM is 409 (the platform documents it); the SDK's
+    delete_device suspends, disables and releases first (9, 43, 50), then deletes silently."""
     headers = env.app_headers()
     before = env.count(env.w1)
-    assert env.api.delete(f"/api/v1/endpoint/{env.e_active}", headers=headers).status_code == 204
+    url = f"/api/v1/endpoint/{env.e_active}"
+    assert_error(env.api.delete(url, headers=headers), 409)
+    assert env.count(env.w1) == before
+    for call, body in [(f"/api/v1/sim/{env.sims[0]}", {"status": {"id": 2}}),
+                       (url, {"status": {"id": 1.0, "description": "Disabled"}}),
+                       (url, {"sim": {"id": None}})]:
+        assert env.api.patch(call, headers=headers, json=body).status_code == 204
+    assert env.api.delete(url, headers=headers).status_code == 204
     assert [e["event_type"]["id"] for e in new_events(env, env.w1, before)] == [9, 43, 50]
-    assert_error(env.api.get(f"/api/v1/endpoint/{env.e_active}", headers=headers), 404)
+    assert_error(env.api.get(url, headers=headers), 404, 1401)
+    assert_error(env.api.delete(url, headers=headers), 404, 1401)
 
 
 # --------------------------------------------------------------------------- migration
@@ -799,6 +821,7 @@ def test_every_served_event_validates_after_every_kind_of_change(env: Env) -> No
         ("PATCH", f"/api/v1/endpoint/{env.e_disabled}", {"status": {"id": 0}}),
         ("PATCH", f"/api/v1/endpoint/{env.e_ft}", {"sim": None}),
         ("DELETE", f"/api/v1/sim/{env.sims[2]}", None),
+        ("PATCH", f"/api/v1/endpoint/{env.e_active}", {"sim": None}),
         ("DELETE", f"/api/v1/endpoint/{env.e_active}", None),
         ("PATCH", f"/api/v1/sim/{env.sims[7]}", {"status": {"id": 1}}),
     ]:

@@ -5,12 +5,13 @@ exactly the events the real platform would; ``generate`` drives it with a seeded
 to make a fleet's log of any size; ``identities`` draws realistic ICCIDs, IMSIs and IMEIs.
 """
 
-from simulator.platform.core import DEFAULT_START, Platform
+from simulator.platform.core import DEFAULT_START, OPERATORS, Platform
 from simulator.platform.fleet import FleetEvents, generate, write_jsonl
 from simulator.platform.records import EndpointRecord, Refused, Settings, SimRecord
 
 __all__ = [
     "DEFAULT_START",
+    "OPERATORS",
     "EndpointRecord",
     "FleetEvents",
     "Platform",
