@@ -47,4 +47,5 @@ def create_app(
     install_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.state.routes = [route for router in ROUTERS for route in router.routes]
     return app

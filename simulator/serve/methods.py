@@ -2,7 +2,9 @@
 
 Starlette answers a method it has no route for with the ``Allow`` of the first route that
 matched the path, so ``GET`` and ``PATCH /api/v1/sim/{id}`` (two routes) would each hide the
-other. This looks at all of them.
+other. This looks at all of them: the routes of the routers the app was built from
+(``app.state.routes``), since an app does not list an included router's routes in every
+FastAPI version.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ def allowed_methods(app: Any, scope: MutableMapping[str, Any]) -> list[str]:
     """The methods of every route whose path matches ``scope`` (with OPTIONS), sorted; empty
     when no route matches the path."""
     methods: set[str] = set()
-    for route in app.router.routes:
+    for route in getattr(app.state, "routes", ()):
         route_methods = getattr(route, "methods", None)
         if not route_methods:
             continue
