@@ -1039,6 +1039,52 @@ def test_real_server_with_a_recorded_log_and_a_rate_limit(tmp_path: Path) -> Non
             assert limited[0].json()["error_code"] == 1105
 
 
+def test_forged_forwarded_for_does_not_escape_the_rate_limit(tmp_path: Path) -> None:
+    """The limit keys on the socket's peer: 40 requests from loopback, each claiming another
+    address in X-Forwarded-For, share one bucket. With --trust-proxy a local proxy's header is
+    the client (so each forged address gets its own)."""
+    for trusted in (False, True):
+        extra = ("--trust-proxy",) if trusted else ()
+        with serve_process(tmp_path, "--log", str(SEEDS), "--rate-limit", "1/s", *extra) as (
+                base, text):
+            assert ("X-Forwarded-For" in text) is trusted
+            with httpx.Client(base_url=base, timeout=10) as client:
+                codes = [client.get("/api/v1/event/type",
+                                    headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code
+                         for n in range(40)]
+        if trusted:
+            assert 429 not in codes and set(codes) == {401}
+        else:
+            assert codes.count(429) >= 30, codes
+
+
+def test_describe_is_written_before_listening(tmp_path: Path) -> None:
+    import json
+
+    described = tmp_path / "describe.json"
+    with serve_process(tmp_path, "--sims", "30", "--seed", "3", "--token", "tok",
+                       "--unregistered-batches", "3", "--describe", str(described)) as (
+            base, text):
+        data = json.loads(described.read_text())
+        assert data["base_url"] == base
+        first = data["workspaces"][0]
+        assert first["application_token"] == "tok" and len(data["workspaces"]) == 2
+        assert set(first["user"]) == {"username", "password"} and first["user"]["password"] in text
+        assert [set(b) for b in data["unregistered_batches"]] == [
+            {"bic", "size", "workspace"}] * 3
+        with httpx.Client(base_url=base, timeout=10) as client:
+            digest = hashlib.sha1(first["user"]["password"].encode()).hexdigest()
+            auth = client.post("/api/v1/authenticate", json={
+                "username": first["user"]["username"], "password": digest})
+            assert auth.status_code == 200
+            headers = {"Authorization": f"Bearer {auth.json()['auth_token']}"}
+            batch = next(b for b in data["unregistered_batches"]
+                         if b["workspace"] == first["id"])
+            registered = client.patch(f"/api/v1/sim_batch/bic/{batch['bic']}", headers=headers,
+                                      json={"sim_status": {"id": 1}})
+            assert registered.status_code == 200 and len(registered.json()["sim"]) == batch["size"]
+
+
 def test_the_documented_paging_example_runs(tmp_path: Path) -> None:
     """The httpx example of docs/serve.md, run as it is against a real stand-in."""
     text = (ROOT / "docs" / "serve.md").read_text()
@@ -1070,7 +1116,10 @@ def test_serve_usage_errors(tmp_path: Path) -> None:
                  ["--log", str(SEEDS), "--sims", "3"],
                  ["--rate-limit", "fast"],
                  ["--token", " "],
-                 ["--port", "70000"]):
+                 ["--port", "70000"],
+                 ["--log", str(SEEDS), "--unregistered-batches", "2"],
+                 ["--unregistered-batches", "-1"],
+                 ["--describe", str(tmp_path / "missing" / "d.json"), "--port", "0"]):
         result = runner.invoke(cli, ["serve", *args])
         assert result.exit_code == 2, (args, result.output)
     empty = tmp_path / "empty.jsonl"
