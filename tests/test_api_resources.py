@@ -447,3 +447,21 @@ def test_a_status_change_the_lifecycle_forbids_is_still_refused(env: Env) -> Non
     assert env.api.delete(f"/api/v1/sim/{env.sims[7]}", headers=headers).status_code == 204
     assert_error(env.api.patch(f"/api/v1/sim/{env.sims[7]}", headers=headers,
                                json={"status": {"id": 3}}), 400)  # deleted stays refused
+
+
+def test_activate_on_assign_is_a_setting(env: Env) -> None:
+    headers = env.app_headers()
+    profiles = env.api.get("/api/v1/service_profile", headers=headers).json()
+    tariffs = env.api.get("/api/v1/tariff_profile", headers=headers).json()
+    body = {"status": {"id": 0}, "service_profile": {"id": profiles[0]["id"]},
+            "tariff_profile": {"id": tariffs[0]["id"]}}
+    before = env.count(env.w1)
+    env.world.activate_on_assign = True
+    for sim, extra, expected in [(env.sims[3], {}, [8, 51]),
+                                 (env.sims[4], {"status": {"id": 4}}, [45, 51])]:
+        answer = env.api.post("/api/v1/endpoint", headers=headers,
+                              json=body | {"sim": {"id": sim, **extra}})
+        assert answer.status_code == 201, answer.text
+        assert types(new_events(env, env.w1, before)) == expected
+        before = env.count(env.w1)
+    valid(env)

@@ -36,13 +36,17 @@ DEFAULT_SIMS = 100
               default=None, metavar="N",
               help="Batches of SIMs delivered but not registered, for PATCH "
               "/api/v1/sim_batch/bic/{bic} (default 4).")
+@click.option("--activate-on-assign", is_flag=True,
+              help="A device created with an Issued SIM activates it (8, then 51) even when the "
+              "request does not ask (sim.activate), as the platform did in 2022.")
 @click.option("--describe", "describe_path", metavar="FILE", type=click.Path(dir_okay=False),
               help="Before listening, write JSON for test harnesses: base_url, each "
               "workspace's token and user, the unregistered batches.")
 @click.option("--quiet", is_flag=True, help="No access log.")
 def serve(host: str, port: int, sims: int | None, seed: int | None, log_path: str | None,
           token: str | None, rate_limit: str | None, trust_proxy: bool,
-          unregistered: int | None, describe_path: str | None, quiet: bool) -> None:
+          unregistered: int | None, activate_on_assign: bool, describe_path: str | None,
+          quiet: bool) -> None:
     """Serve the REST API of a simulated platform on 127.0.0.1 (stand-in for integrations).
 
     \b
@@ -74,6 +78,7 @@ def serve(host: str, port: int, sims: int | None, seed: int | None, log_path: st
         pending = {} if unregistered is None else {"unregistered": unregistered}
         world = World.from_fleet(sims=sims, seed=seed, **pending)
         source = f"a fleet of {sims} SIMs, seed {seed}"
+    world.activate_on_assign = activate_on_assign
     credentials = world.credentials(first_token=token)
     app = create_app(world, credentials, rate_limit=rate)
     try:

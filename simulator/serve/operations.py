@@ -95,7 +95,9 @@ def create_device(world: World, platform: Platform, workspace: int,
     sim_status = None
     if body.sim is not None:
         record = world.own_sim(platform, workspace, body.sim.id)
-        sim_status = record.status  # unchanged, unless asked
+        sim_status = record.status  # unchanged, unless asked (or the setting says)
+        if world.activate_on_assign and record.status == SimStatus.ISSUED:
+            sim_status = SimStatus.ACTIVATED
         if body.sim.status is not None:
             if body.sim.status.id not in (SimStatus.ACTIVATED, SimStatus.FACTORY_TEST):
                 raise Refused(422, "sim.status.id must be 1 Activated or 4 Factory Test", 1401)

@@ -50,6 +50,9 @@ class World:
     clock: Callable[[], float] = time.monotonic
     skipped: int = 0  # events of a recorded log that could not be served (no envelope)
     ledger: Ledger = field(default_factory=Ledger)
+    # A device created with an Issued SIM and no word on its status activates it (8, then 51),
+    # as the platform did in 2022; off, it activates only with sim.activate or sim.status.
+    activate_on_assign: bool = False
 
     def __post_init__(self) -> None:
         self.lock = threading.RLock()
