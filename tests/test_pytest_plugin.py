@@ -155,7 +155,9 @@ def test_marked(simlife_server, simlife_log):
 def test_unknown(simlife_server):
     pass
 """)
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    # In a process of its own: an in-process run drops the modules it imported (httpx among
+    # them) when it ends, and the web stack must not be half-forgotten by later tests.
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(["*simlife: unknown option(s) colour*"])
 
