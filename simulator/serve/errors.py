@@ -47,7 +47,6 @@ STATUS_TOKENS: dict[int, str] = {
     429: "TooManyRequests", 500: "InternalError",
 }
 STATUS_CODES: dict[int, int] = {401: 1102, 403: 1104, 404: 1201, 422: 1400, 429: 1105}
-INVALID_REFERENCE = 1401  # what the platform answers for an id that names nothing (recorded)
 
 
 class ApiError(Exception):
@@ -68,11 +67,6 @@ class ApiError(Exception):
         self.error_code = error_code if error_code is not None else STATUS_CODES.get(status)
         self.headers = headers
         self.errors = errors
-
-
-def not_found(kind: str, ident: object) -> ApiError:
-    """404 as the platform words it: ``Endpoint with Id '-1' not found.`` (recorded)."""
-    return ApiError(404, f"{kind} with Id '{ident}' not found.", INVALID_REFERENCE)
 
 
 def refused(exc: Refused) -> ApiError:

@@ -22,8 +22,6 @@ from simulator.serve.auth import Credentials
 from simulator.serve.describe import describe
 from simulator.serve.world import World
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
 
 def listen(host: str, port: int) -> socket.socket:
     """A listening TCP socket on ``host:port`` (0: a free port); OSError if it cannot be."""

@@ -239,11 +239,6 @@ class World:
         """Every device of the workspace as the list shows it (cached until the next change)."""
         return self._listing("endpoint", workspace)
 
-    def touch(self) -> None:
-        """Something only the ledger holds changed: list views are built afresh."""
-        with self.lock:
-            self.version += 1
-
     def _listing(self, kind: str, workspace: int) -> list[dict[str, Any]]:
         with self.lock:
             cached = self._views.get((kind, workspace))
