@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "scenario": "simulator.cli.scenario:scenario",
     "schema": "simulator.cli.model:schema",
     "serve": "simulator.cli.serve:serve",
+    "state": "simulator.cli.state:state",
     "stream": "simulator.cli.stream:stream",
     "validate": "simulator.cli.validate:validate",
 }

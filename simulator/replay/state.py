@@ -13,9 +13,16 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from lifecycle.codes import EndpointStatus, SimStatus, Source
+from lifecycle.codes import (
+    ENDPOINT_STATUS_LABELS,
+    SIM_STATUS_LABELS,
+    EndpointStatus,
+    SimStatus,
+    Source,
+)
 from lifecycle.machines import ENDPOINT, SIM, mask_of
 from lifecycle.rules import Finding
+from lifecycle.state import EndpointState, FleetState, SimState, labels
 from simulator.replay import texts as texts
 
 
@@ -45,6 +52,8 @@ DELETED_MASK = 1 << SimStatus.DELETED
 _FT = 1 << SimStatus.FACTORY_TEST
 _SIM_ALIVE = SIM.all_mask & ~DELETED_MASK
 _EP_ALIVE = ENDPOINT.all_mask & ~(1 << EndpointStatus.DELETED)
+_EP_DISABLED = 1 << EndpointStatus.DISABLED
+_EP_DELETED = 1 << EndpointStatus.DELETED
 _AUTO_ACTIVATION = (8, POLICY)
 
 SIM_NEXT = SIM.next_mask
@@ -128,6 +137,29 @@ class EntityState:
             epid: EndpointView(e.mask, e.sim if held(e.sim) else None)
             for epid, e in self._eps.items()
         }
+
+    def state(self) -> FleetState:
+        """What replay knows now of every SIM and endpoint, in the shape the truth has.
+
+        An endpoint's deletion emits no event (spec §4): the platform disables it (43) and
+        releases its SIM (50) first, so wherever it may be Disabled and may hold no SIM it may
+        also be Deleted.
+        """
+        sims = []
+        for sid, s in self._sims.items():
+            text = self._iccid_text.get(sid)
+            ic = self._iccid_of.get(sid)
+            iccid = text[0] if text is not None else None if ic is None else f"{ic:019d}"
+            sims.append(SimState(sid, iccid, labels(s.mask, SIM_STATUS_LABELS), s.org,
+                                 s.ep if held(s.ep) else None, s.ep != UNKNOWN))
+        endpoints = []
+        for epid, e in self._eps.items():
+            mask = e.mask
+            if mask & _EP_DISABLED and not held(e.sim):
+                mask |= _EP_DELETED
+            endpoints.append(EndpointState(epid, labels(mask, ENDPOINT_STATUS_LABELS),
+                                           e.sim if held(e.sim) else None, e.sim != UNKNOWN))
+        return FleetState.of(sims, endpoints)
 
     def report_owed(self) -> None:
         """End of log: the auto-activations still owed for sure (``pending-auto-activation``)."""
