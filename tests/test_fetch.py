@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import anyio.from_thread
 import httpx
 import orjson
 import pytest
@@ -24,6 +23,7 @@ from simulator.collect import Cursor, Fetcher, FetchError, fetch
 from simulator.serve import World, create_app
 from simulator.serve.auth import TOKEN_LIFETIME, RateLimiter
 from simulator.serve.store import parse_q, parse_sort
+from tests.asgi import AppTransport
 
 TOKEN = "tok-1"
 SIMLIFE = [sys.executable, "-c", "from simulator.cli import main; main()"]
@@ -52,26 +52,6 @@ def _expected(world: World, workspace: int) -> list[dict[str, Any]]:
 
 def _lines(path: Path) -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in path.read_bytes().splitlines()]
-
-
-class AppTransport(httpx.BaseTransport):
-    """A synchronous httpx transport over an ASGI app (an anyio portal runs its event loop)."""
-
-    def __init__(self, app: Any) -> None:
-        self._portal_cm = anyio.from_thread.start_blocking_portal()
-        self.portal = self._portal_cm.__enter__()
-        self.inner = httpx.ASGITransport(app=app)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        async def send() -> httpx.Response:
-            answer = await self.inner.handle_async_request(request)
-            return httpx.Response(answer.status_code, headers=answer.headers,
-                                  content=await answer.aread(), request=request)
-
-        return self.portal.call(send)
-
-    def close(self) -> None:
-        self._portal_cm.__exit__(None, None, None)
 
 
 OPEN: list[AppTransport] = []
