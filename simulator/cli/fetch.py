@@ -22,10 +22,11 @@ from simulator.io import InputError
 @click.option("-o", "--output", required=True, metavar="FILE",
               help="JSON Lines file to write (atomically: all or nothing); - for stdout.")
 @click.option("--since", metavar="TIME",
-              help="Only events at or after this time (ISO date-time or date, UTC unless an "
-                   "offset is given).")
+              help="Only events at or after this time (ISO date-time, UTC unless an offset is "
+                   "given; a date alone means its start).")
 @click.option("--until", metavar="TIME",
-              help="Only events at or before this time [default: now, fixed at the start].")
+              help="Only events at or before this time (a date alone means its end) "
+                   "[default: now, fixed at the start].")
 @click.option("--sim", type=click.IntRange(min=0), metavar="ID", help="Only this SIM's events.")
 @click.option("--endpoint", type=click.IntRange(min=0), metavar="ID",
               help="Only this device's events.")
@@ -64,7 +65,7 @@ def fetch(api: str, token: str | None, output: str, since: str | None, until: st
     if not token:
         raise InputError(f"no application token: set {TOKEN_ENV} or give --token")
     low = parse_moment(since, "--since") if since is not None else None
-    high = parse_moment(until, "--until") if until is not None else None
+    high = parse_moment(until, "--until", end_of_day=True) if until is not None else None
     if low is not None and high is not None and low > high:
         raise InputError(f"--since {since} is after --until {until}")
     with Fetcher(api, token, timeout=timeout, retries=retries) as fetcher, \

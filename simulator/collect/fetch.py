@@ -103,11 +103,12 @@ def check_api(url: str) -> str:
     return url.rstrip("/")
 
 
-def parse_moment(value: str, option: str) -> str:
-    """A bound given by the user, in canonical form (a date alone: that day's start)."""
+def parse_moment(value: str, option: str, *, end_of_day: bool = False) -> str:
+    """A bound given by the user, in canonical form; a date alone is that day's start, or with
+    ``end_of_day`` its last millisecond (``--until 2025-01-31`` includes the 31st)."""
     text = value.strip()
     if len(text) == len("2025-01-31"):
-        text += "T00:00:00Z"
+        text += "T23:59:59.999Z" if end_of_day else "T00:00:00Z"
     try:
         return canonical_timestamp(text)[0]
     except EnvelopeError:
