@@ -43,7 +43,7 @@ def recorded() -> bytes:
     # the source as the Data Streamer sometimes spells it
     lenient = orjson.loads(lines[9])
     lenient["event_source"] = {"id": 2, "name": "API"}
-    out = lines[:5] + [dumps(double)] + lines[5:9] + [orjson.dumps(lenient)] + lines[10:]
+    out = [*lines[:5], dumps(double), *lines[5:9], orjson.dumps(lenient), *lines[10:]]
     out.insert(8, lines[6])  # delivered twice
     out.insert(14, lines[13][:57])  # the connection dropped mid-line
     out.insert(out.index(lines[21]) + 1, dumps(revived))
