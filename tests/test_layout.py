@@ -122,7 +122,7 @@ def test_no_import_circle() -> None:
         stack.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                pytest.fail("import circle: " + " -> ".join(stack[stack.index(nxt):] + [nxt]))
+                pytest.fail("import circle: " + " -> ".join([*stack[stack.index(nxt):], nxt]))
             if nxt not in state:
                 visit(nxt)
         stack.pop()
