@@ -19,13 +19,16 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import orjson
 
 from lifecycle.codes import ENDPOINT_STATUS_LABELS, SIM_STATUS_LABELS, EndpointStatus, SimStatus
 
-__all__ = ["EndpointState", "FleetState", "SimState", "StateError", "labels"]
+__all__ = [
+    "ENDPOINT_LABELS", "SIM_LABELS", "EndpointState", "FleetState", "SimState", "StateError",
+    "labels",
+]
 
 
 class StateError(ValueError):
@@ -37,8 +40,13 @@ def labels(mask: int, table: dict[SimStatus, str] | dict[EndpointStatus, str]) -
     return tuple(label for status, label in table.items() if mask >> status & 1)
 
 
-@dataclass(frozen=True, slots=True)
-class SimState:
+# Every mask's labels, made once: a fleet's state is built at the end of every validation.
+SIM_LABELS = tuple(labels(mask, SIM_STATUS_LABELS) for mask in range(1 << len(SimStatus)))
+ENDPOINT_LABELS = tuple(labels(mask, ENDPOINT_STATUS_LABELS)
+                        for mask in range(1 << len(EndpointStatus)))
+
+
+class SimState(NamedTuple):
     id: int
     iccid: str | None  # as the events carry it (19 or 20 digits); None if no event gave it
     possible: tuple[str, ...]  # status labels, in status order
@@ -57,8 +65,7 @@ class SimState:
                 "endpoint": self.endpoint, "endpoint_known": self.endpoint_known}
 
 
-@dataclass(frozen=True, slots=True)
-class EndpointState:
+class EndpointState(NamedTuple):
     id: int
     possible: tuple[str, ...]
     sim: int | None  # the SIM it holds (None: none, or unknown)
@@ -85,8 +92,7 @@ class FleetState:
 
     @classmethod
     def of(cls, sims: Iterable[SimState], endpoints: Iterable[EndpointState]) -> FleetState:
-        return cls(tuple(sorted(sims, key=lambda s: s.id)),
-                   tuple(sorted(endpoints, key=lambda e: e.id)))
+        return cls(tuple(sorted(sims)), tuple(sorted(endpoints)))  # by id: ids are unique
 
     def sim(self, ident: int) -> SimState | None:
         return _find(self.sims, ident)

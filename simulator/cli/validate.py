@@ -32,8 +32,11 @@ endpoint may be in and reports only events that no possible state allows.
 Formats (--format):
   text   findings grouped by rule, a count per rule, the verdict (default)
   json   one object: "events", "violations" [{{"rule", "severity", "event_id",
-         "line", "message", "entity"}}], "conformant", "errors", "warnings",
-         "counts_by_rule", "counts_by_event_type", "order", "source", "strict"
+         "line", "message", "entity", "sim", "endpoint", "element"}}],
+         "conformant", "errors", "warnings", "counts_by_rule",
+         "counts_by_event_type", "order", "source", "strict"
+         ("sim", "endpoint": the ids the event names; "element": its 0-based
+         index in a JSON array input, whose elements may share a line)
   junit  JUnit XML: a testcase per SIM and endpoint (and "log"), a failure per
          error (per warning too with --strict), warnings in system-out
 

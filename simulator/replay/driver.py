@@ -170,6 +170,8 @@ class _Run:
             order=order,
             sims=tuple(sorted(replay.sim_views())),
             endpoints=tuple(sorted(replay.endpoint_views())),
+            # Another ReplayLike (a test's fake) may not offer one: the report then has none.
+            state_of=replay.state_of() if hasattr(replay, "state_of") else None,
         )
 
 

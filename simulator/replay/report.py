@@ -18,6 +18,7 @@ import click
 import orjson
 
 from lifecycle.rules import RULES, Finding, Level
+from lifecycle.state import FleetState
 
 LOG_ENTITY = "log"  # where findings about no SIM or endpoint go (malformed lines, time order)
 
@@ -77,6 +78,17 @@ class Report:
     order: str = "given"  # ascending, descending, sorted (time-order), or given (API input)
     sims: tuple[int, ...] = ()  # every SIM and endpoint replay met (JUnit lists them all)
     endpoints: tuple[int, ...] = ()
+    # What replay knew at the end of the log (``state``), built when first asked for.
+    state_of: Callable[[], FleetState] | None = field(default=None, repr=False, compare=False)
+    _state: FleetState | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def state(self) -> FleetState | None:
+        """Every SIM's and device's status (or the possible ones), workspace and holder as the
+        log leaves them (``simulator.replay.final_state``); None for a report made without."""
+        if self._state is None and self.state_of is not None:
+            self._state = self.state_of()
+        return self._state
 
     @property
     def counts_by_rule(self) -> Counter[str]:

@@ -10,19 +10,14 @@ grows with entities, not events. The masks move through the compiled tables of
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, NamedTuple
 
-from lifecycle.codes import (
-    ENDPOINT_STATUS_LABELS,
-    SIM_STATUS_LABELS,
-    EndpointStatus,
-    SimStatus,
-    Source,
-)
+from lifecycle.codes import EndpointStatus, SimStatus, Source
 from lifecycle.machines import ENDPOINT, SIM, mask_of
 from lifecycle.rules import Finding
-from lifecycle.state import EndpointState, FleetState, SimState, labels
+from lifecycle.state import ENDPOINT_LABELS, SIM_LABELS, EndpointState, FleetState, SimState
 from simulator.replay import texts as texts
 
 
@@ -86,6 +81,35 @@ class EndpointEntry:
         self.last_line: int | None = None
 
 
+def build_state(sims: dict[int, SimEntry], eps: dict[int, EndpointEntry],
+                iccid_texts: dict[int, tuple[str, int]], iccids: dict[int, int]) -> FleetState:
+    """The tables of entities as a ``FleetState``.
+
+    An endpoint's deletion emits no event (spec §4): the platform disables it (43) and releases
+    its SIM (50) first, so wherever it may be Disabled and may hold no SIM it may also be Deleted.
+    """
+    out_sims = []
+    for sid, s in sims.items():
+        text = iccid_texts.get(sid)
+        if text is not None:
+            iccid: str | None = text[0]
+        else:
+            ic = iccids.get(sid)
+            iccid = None if ic is None else f"{ic:019d}"
+        ep = s.ep
+        out_sims.append(SimState(sid, iccid, SIM_LABELS[s.mask], s.org,
+                                 None if ep == UNKNOWN else ep, ep != UNKNOWN))
+    out_eps = []
+    for epid, e in eps.items():
+        mask, held_sim = e.mask, e.sim
+        if mask & _EP_DISABLED and (held_sim is None or held_sim == UNKNOWN):
+            mask |= _EP_DELETED
+        out_eps.append(EndpointState(epid, ENDPOINT_LABELS[mask],
+                                     None if held_sim == UNKNOWN else held_sim,
+                                     held_sim != UNKNOWN))
+    return FleetState.of(out_sims, out_eps)
+
+
 def after(last_id: int | None, last_line: int | None) -> str:
     return "" if last_id is None else f" (after {texts.where(last_id, last_line)})"
 
@@ -139,27 +163,13 @@ class EntityState:
         }
 
     def state(self) -> FleetState:
-        """What replay knows now of every SIM and endpoint, in the shape the truth has.
+        """What replay knows now of every SIM and endpoint, in the shape the truth has."""
+        return self.state_of()()
 
-        An endpoint's deletion emits no event (spec §4): the platform disables it (43) and
-        releases its SIM (50) first, so wherever it may be Disabled and may hold no SIM it may
-        also be Deleted.
-        """
-        sims = []
-        for sid, s in self._sims.items():
-            text = self._iccid_text.get(sid)
-            ic = self._iccid_of.get(sid)
-            iccid = text[0] if text is not None else None if ic is None else f"{ic:019d}"
-            sims.append(SimState(sid, iccid, labels(s.mask, SIM_STATUS_LABELS), s.org,
-                                 s.ep if held(s.ep) else None, s.ep != UNKNOWN))
-        endpoints = []
-        for epid, e in self._eps.items():
-            mask = e.mask
-            if mask & _EP_DISABLED and not held(e.sim):
-                mask |= _EP_DELETED
-            endpoints.append(EndpointState(epid, labels(mask, ENDPOINT_STATUS_LABELS),
-                                           e.sim if held(e.sim) else None, e.sim != UNKNOWN))
-        return FleetState.of(sims, endpoints)
+    def state_of(self) -> Callable[[], FleetState]:
+        """``state`` for later: it holds the entity tables, not the rest of the replay (the
+        table of event ids grows with the log), so a report can offer it at no cost."""
+        return partial(build_state, self._sims, self._eps, self._iccid_text, self._iccid_of)
 
     def report_owed(self) -> None:
         """End of log: the auto-activations still owed for sure (``pending-auto-activation``)."""
