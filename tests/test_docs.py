@@ -147,18 +147,11 @@ class Session:
 
 
 def run_block(block: Block, session: Session) -> None:
-    if block.lang == "sh":
-        for command in commands(block.text):
-            if block.marker == "background":
-                session.start(command, None, block.where)
-                continue
-            done = session.shell(command)
-            if done.returncode != expected_exit(command):
-                pytest.fail(f"{block.where}: `{command}` exited {done.returncode}, expected "
-                            f"{expected_exit(command)}:\n{done.stdout}")
-    elif block.lang == "console":
-        for command, expected in re.findall(r"^\$ (.*)\n((?:(?!\$ ).*\n?)*)", block.text,
-                                            re.M):
+    if block.lang in ("sh", "console"):
+        pairs: list[tuple[str, str | None]] = (
+            [(c, None) for c in commands(block.text)] if block.lang == "sh" else
+            re.findall(r"^\$ (.*)\n((?:(?!\$ ).*\n?)*)", block.text, re.M))
+        for command, expected in pairs:
             if block.marker == "background":
                 session.start(command, expected, block.where)
                 continue
@@ -166,7 +159,7 @@ def run_block(block: Block, session: Session) -> None:
             if done.returncode != expected_exit(command):
                 pytest.fail(f"{block.where}: `{command}` exited {done.returncode}, expected "
                             f"{expected_exit(command)}:\n{done.stdout}")
-            if not matches(expected, done.stdout):
+            if expected is not None and not matches(expected, done.stdout):
                 pytest.fail(f"{block.where}: `{command}` printed\n{done.stdout}\n"
                             f"but the document shows\n{expected}")
     elif block.marker == "pytest":
