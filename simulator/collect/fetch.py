@@ -299,44 +299,19 @@ class Fetcher:
                   "q": f"from:{_api_second(low, up=False)},until:{_api_second(until, up=True)}"}
         cursor = cursor or Cursor()
         unreadable: set[bytes] = set()  # events without a readable timestamp, seen so far
-        report, done, stale, page = self.report, 0, 0, 1
+        done, stale, page = 0, 0, 1
         last_shape: tuple[int, Any, Any] | None = None  # size, first and last key of a page
         while True:
             answer = self.get(path, {**params, "page": str(page)})
-            report.pages += 1
+            self.report.pages += 1
             try:
                 items = parse(answer.content)
             except ValueError:
                 raise FetchError(f"{self.api}{path}: page {page} is not JSON") from None
             if not isinstance(items, list):
                 raise FetchError(f"{self.api}{path}: page {page} is not a JSON array of events")
-            fresh = 0
-            previous = ""
-            for event in items:
-                key = _key(event)
-                if key is None:
-                    raw = line(event)
-                    if raw in unreadable:
-                        report.repeats += 1
-                        continue
-                    unreadable.add(raw)
-                    fresh += 1
-                    yield event
-                    continue
-                stamp, ident = key
-                if stamp < previous:
-                    raise FetchError(f"{self.api}{path}: page {page} is not oldest first: the "
-                                     "API did not honour sort=timestamp,id")
-                previous = stamp
-                if stamp < low or stamp > until:
-                    continue  # outside the window: the API rounds it to the second
-                if not cursor.admits(stamp, ident):
-                    report.repeats += 1
-                    continue
-                fresh += 1
-                report.first = report.first or stamp
-                report.last = stamp
-                yield event
+            fresh = self._admit(items, low, until, cursor, unreadable, f"{path}, page {page}")
+            yield from fresh
             done += len(items)
             if progress is not None:
                 progress(done, _int_header(answer, "x-total-count") or done)
@@ -350,6 +325,37 @@ class Fetcher:
             if stale >= STALE_PAGES:
                 return
             page += 1
+
+    def _admit(self, items: list[Any], low: str, until: str, cursor: Cursor,
+               unreadable: set[bytes], where: str) -> list[Any]:
+        """The events of a page that are in the window and new; repeats are counted."""
+        report = self.report
+        fresh: list[Any] = []
+        previous = ""
+        for event in items:
+            key = _key(event)
+            if key is None:  # no timestamp to place it by: kept once, as the API gave it
+                raw = line(event)
+                if raw in unreadable:
+                    report.repeats += 1
+                else:
+                    unreadable.add(raw)
+                    fresh.append(event)
+                continue
+            stamp, ident = key
+            if stamp < previous:
+                raise FetchError(f"{self.api}{where} is not oldest first: the API did not "
+                                 "honour sort=timestamp,id")
+            previous = stamp
+            if stamp < low or stamp > until:
+                continue  # outside the window: the API rounds its bounds to the second
+            if not cursor.admits(stamp, ident):
+                report.repeats += 1
+                continue
+            fresh.append(event)
+            report.first = report.first or stamp
+            report.last = stamp
+        return fresh
 
 
 def _said(answer: httpx.Response) -> str:

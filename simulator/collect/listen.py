@@ -44,8 +44,7 @@ class Receiver:
                  headers: Sequence[tuple[str, str]] = (),
                  max_body: int = DEFAULT_MAX_BODY) -> None:
         self.path = Path(path)
-        self.required = [(name.lower().encode("latin-1"), value.encode("latin-1"))
-                         for name, value in headers]
+        self.required = [(name.lower().encode(), value.encode()) for name, value in headers]
         self.max_body = max_body
         self.events = 0  # events written
         self.deliveries = 0  # requests acknowledged with a 2xx
