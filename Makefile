@@ -21,7 +21,7 @@ demo: $(STAMP)
 test: lint typecheck unit sdk-check
 
 lint: $(STAMP)
-	$(BIN)/ruff check lifecycle simulator tests benchmarks sdk-check
+	$(BIN)/ruff check lifecycle simulator tests benchmarks examples sdk-check
 
 typecheck: $(STAMP)
 	$(BIN)/mypy lifecycle simulator

@@ -104,11 +104,11 @@ def serve(host: str, port: int, sims: int | None, seed: int | None, log_path: st
             if user.workspace == workspace:
                 out.append(f"  user {user.username} password {user.password} "
                            "(send its SHA-1 hex)")
+        for batch in world.ledger.pending.values():
+            if batch.workspace == workspace:
+                out.append(f"  batch {batch.bic} of {batch.size} SIM(s), not registered")
     if world.skipped:
         out.append(f"skipped {world.skipped} record(s) of the log that are not events")
-    for batch in world.ledger.pending.values():
-        out.append(f"unregistered batch {batch.bic}: {batch.size} SIM(s) for workspace "
-                   f"{batch.workspace}")
     if rate:
         keyed = "X-Forwarded-For of a local proxy" if trust_proxy else "client address"
         out.append(f"rate limit: {rate:g} requests a second per {keyed}")

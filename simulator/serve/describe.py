@@ -20,8 +20,10 @@ def describe(world: World, credentials: Credentials, base_url: str) -> dict[str,
     """
     users = {user.workspace: user for user in credentials.users}
     with world.lock:
-        pending = sorted(world.ledger.pending.values(), key=lambda b: (b.workspace, b.bic))
         workspaces = dict(world.workspaces)
+        order = {ident: n for n, ident in enumerate(workspaces)}
+        pending = sorted(world.ledger.pending.values(),  # stable: delivery order within one
+                         key=lambda b: order.get(b.workspace, len(order)))
     return {
         "base_url": base_url,
         "workspaces": [

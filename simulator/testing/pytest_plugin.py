@@ -35,7 +35,8 @@ OPTIONS = ("sims", "seed", "start", "days", "workspaces", "network_events")
 # What only the simlife_server fixture reads of the marker: batches left to register by BIC.
 SERVER_OPTIONS = ("unregistered",)
 
-_CACHE = pytest.StashKey[dict[tuple[tuple[str, Any], ...], tuple[bytes, ...]]]()
+# options -> (the log's canonical lines, its truth: a frozen, shareable FleetState)
+_CACHE = pytest.StashKey[dict[tuple[tuple[str, Any], ...], tuple[tuple[bytes, ...], Any]]]()
 
 SimlifeFleet = Callable[..., list[dict[str, Any]]]
 
@@ -94,22 +95,26 @@ def _generate(config: pytest.Config, options: dict[str, Any]) -> list[dict[str, 
     options = _checked(options, OPTIONS)
     key = tuple(sorted(options.items()))
     cache = config.stash.setdefault(_CACHE, {})
-    lines = cache.get(key)
-    if lines is None:
+    cached = cache.get(key)
+    if cached is None:
         from lifecycle.events import dumps
         from simulator.platform import generate
 
-        lines = tuple(dumps(event) for event in generate(**options))
-        cache[key] = lines
+        events = generate(**options)
+        cached = cache[key] = (tuple(dumps(event) for event in events), events.truth())
+    from simulator.platform import FleetLog
+
+    lines, truth = cached
     # Parsed afresh for every test: a test may change its log without touching another's.
-    return [orjson.loads(line) for line in lines]
+    return FleetLog((orjson.loads(line) for line in lines), truth)
 
 
 @pytest.fixture
 def simlife_fleet(request: pytest.FixtureRequest) -> SimlifeFleet:
     """A factory: ``simlife_fleet(sims=10, seed=3, workspaces=2)`` -> a generated log (dicts).
 
-    Takes the keyword arguments of ``simulator.platform.fleet.generate``; same arguments, same log.
+    Takes the keyword arguments of ``simulator.platform.fleet.generate``; same arguments, same log
+    (with its ``truth``, as ``simlife_log``).
     """
     config = request.config
 
@@ -146,7 +151,8 @@ def _marked(request: pytest.FixtureRequest) -> dict[str, Any]:
 def simlife_log(
     request: pytest.FixtureRequest, simlife_fleet: SimlifeFleet
 ) -> list[dict[str, Any]]:
-    """A seeded synthetic log: a list of canonical event dicts in ascending time.
+    """A seeded synthetic log: a list of canonical event dicts in ascending time, whose
+    ``truth`` attribute is the simulated platform's state after them (``lifecycle.state``).
 
     Set it with ``@pytest.mark.simlife(sims=..., seed=..., ...)`` or, for every test that does
     not say, with ``--simlife-sims`` and ``--simlife-seed``.
