@@ -465,3 +465,41 @@ def test_activate_on_assign_is_a_setting(env: Env) -> None:
         assert types(new_events(env, env.w1, before)) == expected
         before = env.count(env.w1)
     valid(env)
+
+
+def test_what_clients_add_is_bounded(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    from simulator.serve import ledger as ledger_module
+
+    monkeypatch.setattr(ledger_module, "SMS_KEPT", 5)
+    monkeypatch.setattr(ledger_module, "SMS_KEPT_IN_ALL", 8)
+    monkeypatch.setattr("simulator.serve.operations.DEVICES_PER_WORKSPACE", 2)
+    headers = env.app_headers()
+    for device in (env.e_active, env.e_disabled):
+        for n in range(7):
+            sent = env.api.post(f"/api/v1/endpoint/{device}/sms", headers=headers,
+                                json={"payload": f"{device} {n}"})
+            assert sent.status_code == 201
+    kept = {device: [s["payload"] for s in env.api.get(f"/api/v1/endpoint/{device}/sms",
+                                                       headers=headers).json()]
+            for device in (env.e_active, env.e_disabled)}
+    # 7 to one device, then 7 to another: at most 5 per device, the last 8 in all.
+    assert kept == {env.e_active: [f"{env.e_active} 6"],
+                    env.e_disabled: [f"{env.e_disabled} {n}" for n in (6, 5, 4, 3, 2)]}
+    profiles = env.api.get("/api/v1/service_profile", headers=headers).json()
+    tariffs = env.api.get("/api/v1/tariff_profile", headers=headers).json()
+    body = {"status": {"id": 0}, "service_profile": {"id": profiles[0]["id"]},
+            "tariff_profile": {"id": tariffs[0]["id"]}}
+    for _ in range(2):
+        assert env.api.post("/api/v1/endpoint", headers=headers, json=body).status_code == 201
+    full = assert_error(env.api.post("/api/v1/endpoint", headers=headers, json=body), 404, 1601)
+    assert full["message"] == "No IP Address available."
+
+
+def test_serve_help_names_the_default_batches() -> None:
+    from click.testing import CliRunner
+
+    from simulator.cli import cli
+    from simulator.serve import DEFAULT_UNREGISTERED
+
+    shown = " ".join(CliRunner().invoke(cli, ["serve", "--help"]).output.split())
+    assert f"(default {DEFAULT_UNREGISTERED})" in shown

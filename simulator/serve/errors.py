@@ -40,6 +40,7 @@ ERROR_TOKENS: dict[int, str] = {
     1405: "Duplicated",
     1406: "NotAllowed",
     1502: "DevicesAttached",  # ours: the platform's token for 1502 is not documented
+    1601: "Unavailable",
 }
 STATUS_TOKENS: dict[int, str] = {
     400: "BadRequest", 401: "InvalidToken", 403: "Forbidden", 404: "NotFound",

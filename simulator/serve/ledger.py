@@ -3,7 +3,8 @@
 resources show that is read off the events (activation dates, last updates, SIM models).
 
 No FastAPI here, and no lock: the world holds its lock around every use. Everything a client
-can add is bounded (SMS per device, a blacklist by the operator table).
+can add is bounded: SMS (per device and in all), devices created through the API (per
+workspace, as an IP address space runs out), a blacklist by the operator table.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from simulator.serve.catalogue import profile_ids
 from simulator.serve.store import Row
 
 SMS_KEPT = 1000  # per device: older SMS are forgotten, as a bounded log must
+SMS_KEPT_IN_ALL = 100_000  # and over every device (the oldest go first)
+DEVICES_PER_WORKSPACE = 65_534  # created through the API: the hosts of one /16 address space
 _REGISTRATION, _ACTIVATION = 48, 8
 
 
@@ -46,7 +49,9 @@ class Ledger:
         self.devices: dict[int, DeviceSettings] = {}
         self.blacklists: dict[int, set[int]] = {}
         self.sms: dict[int, deque[dict[str, Any]]] = {}
+        self._sms_order: deque[tuple[int, int]] = deque()  # (device, SMS id), oldest first
         self.next_sms = 19_000_001
+        self.created: dict[int, int] = {}  # workspace -> devices created through the API
         self.pending: dict[str, PendingBatch] = {}
         self.registered: dict[str, int] = {}  # BIC -> workspace that registered it
         self.activated: dict[int, str] = {}  # SIM id -> its first activation (canonical time)
@@ -94,6 +99,12 @@ class Ledger:
     def record_sms(self, endpoint: int, sms: dict[str, Any]) -> None:
         kept = self.sms.setdefault(endpoint, deque(maxlen=SMS_KEPT))
         kept.append(sms)
+        self._sms_order.append((endpoint, sms["id"]))
+        while len(self._sms_order) > SMS_KEPT_IN_ALL:  # the oldest, unless maxlen dropped it
+            device, ident = self._sms_order.popleft()
+            oldest = self.sms.get(device)
+            if oldest and oldest[0]["id"] == ident:
+                oldest.popleft()
 
     def new_sms_id(self) -> int:
         self.next_sms += 1

@@ -19,12 +19,12 @@ from lifecycle.codes import EndpointStatus, SimStatus
 from lifecycle.events import format_timestamp
 from simulator.platform import EndpointRecord, Platform, Refused
 from simulator.serve.catalogue import OPERATOR_TABLE, profile_ids
-from simulator.serve.ledger import DeviceSettings
+from simulator.serve.ledger import DEVICES_PER_WORKSPACE, DeviceSettings
 from simulator.serve.models import EndpointCreate, EndpointPatch, IdRef, SmsRequest
 from simulator.serve.views import DELIVERED, FAILED, sms_json
 from simulator.serve.world import World, missing
 
-VALIDATION, DUPLICATED = 1400, 1405
+VALIDATION, DUPLICATED, UNAVAILABLE = 1400, 1405, 1601
 REGISTRABLE = (SimStatus.ISSUED, SimStatus.ACTIVATED, SimStatus.FACTORY_TEST)
 _SERVICE = (SimStatus.ACTIVATED, SimStatus.FACTORY_TEST)
 
@@ -104,12 +104,16 @@ def create_device(world: World, platform: Platform, workspace: int,
             sim_status = SimStatus(body.sim.status.id)
         elif body.sim.activate:
             sim_status = SimStatus.ACTIVATED
+    ledger = world.ledger
+    if ledger.created.get(workspace, 0) >= DEVICES_PER_WORKSPACE:
+        raise Refused(404, "No IP Address available.", UNAVAILABLE)  # as recorded
     endpoint = platform.create_endpoint(
         workspace=workspace, sim=None if body.sim is None else body.sim.id, status=status,
         name=body.name, imei=body.imei, tags=body.tags, sim_status=sim_status,
     )
-    world.ledger.devices[endpoint] = DeviceSettings(body.service_profile.id,
-                                                    body.tariff_profile.id, body.imei_lock)
+    ledger.created[workspace] = ledger.created.get(workspace, 0) + 1
+    ledger.devices[endpoint] = DeviceSettings(body.service_profile.id, body.tariff_profile.id,
+                                              body.imei_lock)
     return endpoint
 
 
