@@ -503,3 +503,16 @@ def test_serve_help_names_the_default_batches() -> None:
 
     shown = " ".join(CliRunner().invoke(cli, ["serve", "--help"]).output.split())
     assert f"(default {DEFAULT_UNREGISTERED})" in shown
+
+
+def test_describe_a_recorded_log(seed_lines: list[bytes]) -> None:
+    import orjson
+
+    from simulator.serve import World, describe
+
+    world = World.from_events(orjson.loads(line) for line in seed_lines)
+    data = describe(world, world.credentials(first_token="t"), "http://127.0.0.1:1")
+    assert data["base_url"] == "http://127.0.0.1:1" and data["unregistered_batches"] == []
+    assert [w["id"] for w in data["workspaces"]] == list(world.workspaces)
+    assert data["workspaces"][0]["application_token"] == "t"
+    assert all(w["user"] is None for w in data["workspaces"])
