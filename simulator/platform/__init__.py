@@ -6,13 +6,14 @@ to make a fleet's log of any size; ``identities`` draws realistic ICCIDs, IMSIs 
 ``truth`` is the platform's actual state, what a consumer of its events should end up knowing.
 """
 
-from simulator.platform.core import DEFAULT_START, Platform
+from simulator.platform.core import DEFAULT_START, OPERATORS, Platform
 from simulator.platform.fleet import FleetEvents, generate, write_jsonl
 from simulator.platform.records import EndpointRecord, Refused, Settings, SimRecord
 from simulator.platform.truth import FleetLog, truth
 
 __all__ = [
     "DEFAULT_START",
+    "OPERATORS",
     "EndpointRecord",
     "FleetEvents",
     "FleetLog",
