@@ -16,7 +16,12 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from lifecycle.codes import EVENT_TYPE_DESCRIPTIONS, SEVERITY_DESCRIPTIONS, SOURCE_DESCRIPTIONS
+from lifecycle.codes import (
+    EVENT_TYPE_DESCRIPTIONS,
+    LIFECYCLE_TYPES,
+    SEVERITY_DESCRIPTIONS,
+    SOURCE_DESCRIPTIONS,
+)
 
 CANONICAL_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
 _CANONICAL_TS = re.compile(CANONICAL_TIMESTAMP)
@@ -301,8 +306,14 @@ def normalize(event: Any) -> tuple[dict[str, Any], list[str]]:
         try:
             event["detail"] = orjson.loads(detail)
         except orjson.JSONDecodeError:
-            raise EnvelopeError("detail is a string that is not JSON") from None
-        odd.append("detail given as a JSON-encoded string")
+            if event["event_type"]["id"] in LIFECYCLE_TYPES:
+                raise EnvelopeError("detail is a string that is not JSON") from None
+            # Seen on the platform (spec §9); nothing in it is needed where the type takes no
+            # part in the lifecycle: kept as the text it is.
+            odd.append("detail is a string that is not JSON (kept as text: the event type "
+                       "takes no part in the lifecycle)")
+        else:
+            odd.append("detail given as a JSON-encoded string")
     nulls = [k for k, v in event.items() if v is None]
     for key in nulls:
         del event[key]

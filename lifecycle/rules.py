@@ -76,7 +76,9 @@ class Finding:
 
     ``entity`` names what it is about (``"SIM 12"``, ``"endpoint 7"``) for per-entity reports
     such as JUnit; ``None`` lets the report derive it from the event, or file it under the log.
-    ``file`` names the file that ``line`` is in when a log is several files (shards).
+    ``sim`` and ``endpoint`` are the ids the event names, for tools; ``element`` is the event's
+    0-based index in a JSON array input (whose elements may share a line). ``file`` names the
+    file that ``line`` is in when a log is several files (shards).
     """
 
     rule: str
@@ -84,6 +86,9 @@ class Finding:
     line: int | None
     message: str
     entity: str | None = None
+    sim: int | None = None
+    endpoint: int | None = None
+    element: int | None = None
     file: str | None = None
 
     @property

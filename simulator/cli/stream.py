@@ -10,6 +10,7 @@ import click
 from simulator.io import EXIT_NONCONFORMANT, InputError
 
 DEFAULT_SIMS = 100
+DEFAULT_BULK = 100
 
 
 @click.command()
@@ -21,8 +22,13 @@ DEFAULT_SIMS = 100
               help=f"Stream a generated fleet of N SIMs (default {DEFAULT_SIMS}).")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the fleet, of the retry jitter and of the duplicates.")
-@click.option("--bulk", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Send JSON arrays of up to N events instead of one object per request.")
+@click.option("--bulk", type=click.IntRange(min=1), is_flag=False, flag_value=DEFAULT_BULK,
+              default=None, metavar="[N]",
+              help="Bulk mode, as the platform's \"RestAPI (Bulk)\" stream: JSON arrays of up to "
+                   f"N events (default {DEFAULT_BULK}) instead of one object per request.")
+@click.option("--interval", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              metavar="S", help="Seconds between two requests (the platform's bulk mode sends "
+                                "at intervals).")
 @click.option("--header", "headers", multiple=True, metavar="K:V",
               help="A header to send with every request (repeatable).")
 @click.option("--duplicates", type=click.FloatRange(0, 1), default=0.0, show_default=True,
@@ -35,8 +41,8 @@ DEFAULT_SIMS = 100
               metavar="S", help="First retry delay; doubles each retry (plus jitter).")
 @click.pass_context
 def stream(ctx: click.Context, url: str, log_path: str | None, sims: int | None, seed: int,
-           bulk: int | None, headers: tuple[str, ...], duplicates: float, retries: int,
-           timeout: float, backoff: float) -> None:
+           bulk: int | None, interval: float, headers: tuple[str, ...], duplicates: float,
+           retries: int, timeout: float, backoff: float) -> None:
     """POST events to a webhook URL, with retries and optional duplicate deliveries.
 
     \b
@@ -72,7 +78,8 @@ def stream(ctx: click.Context, url: str, log_path: str | None, sims: int | None,
         total = len(events)
         bodies = encode_events(events)
     with Streamer(url, headers=pairs, bulk=bulk, duplicates=duplicates, retries=retries,
-                  timeout=timeout, backoff=backoff, seed=seed) as streamer:
+                  timeout=timeout, backoff=backoff, interval=interval,
+                  seed=seed) as streamer:
         if sys.stderr.isatty():
             with click.progressbar(length=total, label="streaming", file=sys.stderr) as bar:
                 advance: Callable[[int], None] = bar.update

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import click
 
 from lifecycle.rules import RULES, Level
-from simulator.io import EXIT_NONCONFORMANT, EXIT_OK, atomic_write, is_url
+from simulator.io import EXIT_NONCONFORMANT, EXIT_OK, InputError, atomic_write, is_url
 from simulator.partition import MAX_PARTS, validate_paths
 from simulator.replay import RENDERERS, render, validate_path
 
@@ -39,8 +39,11 @@ after a first pass that finds which SIMs and devices depend on each other.
 Formats (--format):
   text   findings grouped by rule, a count per rule, the verdict (default)
   json   one object: "events", "violations" [{{"rule", "severity", "event_id",
-         "line", "message", "entity"}}], "conformant", "errors", "warnings",
-         "counts_by_rule", "counts_by_event_type", "order", "source", "strict"
+         "line", "message", "entity", "sim", "endpoint", "element"}}],
+         "conformant", "errors", "warnings", "counts_by_rule",
+         "counts_by_event_type", "order", "source", "strict"
+         ("sim", "endpoint": the ids the event names; "element": its 0-based
+         index in a JSON array input, whose elements may share a line)
   junit  JUnit XML: a testcase per SIM and endpoint (and "log"), a failure per
          error (per warning too with --strict), warnings in system-out
 
@@ -72,6 +75,21 @@ def _ranges(
             raise click.BadParameter(f"{value!r}: FIRST is after LAST", ctx, param)
         out.append((lo, hi))
     return tuple(out)
+
+
+def _rules(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+           ) -> frozenset[str] | None:
+    """``RULE,RULE`` (repeatable) as rule codes; ``ALL`` is every rule; None when not given."""
+    if not values:
+        return None
+    codes = {code.strip() for value in values for code in value.split(",") if code.strip()}
+    if "ALL" in codes:
+        codes = (codes - {"ALL"}) | set(RULES)
+    unknown = sorted(codes - set(RULES))
+    if unknown:
+        raise InputError(f"--{param.name}: unknown rule {', '.join(map(repr, unknown))}; the "
+                         f"rules are {', '.join(RULES)}")
+    return frozenset(codes)
 
 
 class _Progress:
@@ -112,6 +130,11 @@ def _stage(text: str) -> None:
               callback=_ranges,
               help="With --complete-history: SIMs whose ICCID is in FIRST..LAST count as "
                    "registered elsewhere. Repeatable.")
+@click.option("--select", multiple=True, metavar="RULE,...", callback=_rules,
+              help="Report only these rules (comma-separated, repeatable; ALL for every rule).")
+@click.option("--ignore", multiple=True, metavar="RULE,...", callback=_rules,
+              help="Leave these rules out: neither shown nor counted, e.g. "
+                   "--ignore orphan-migration-half for a single-workspace export.")
 @click.option("-o", "--output", default="-", metavar="FILE",
               help="Write the report to FILE (atomically) instead of standard output.")
 @click.option("-j", "--jobs", type=click.IntRange(1, MAX_PARTS), default=1, show_default=True,
@@ -121,7 +144,8 @@ def _stage(text: str) -> None:
                    "(tcp://host:8786); one partition per worker thread unless --jobs says.")
 @click.pass_context
 def validate(ctx: click.Context, files: tuple[str, ...], fmt: str, strict: bool,
-             complete_history: bool, assumed: tuple[tuple[int, int], ...], output: str,
+             complete_history: bool, assumed: tuple[tuple[int, int], ...],
+             select: frozenset[str] | None, ignore: frozenset[str] | None, output: str,
              jobs: int, dask: str | None) -> None:
     tty = sys.stderr is not None and sys.stderr.isatty()
     if len(files) == 1 and jobs == 1 and dask is None and not is_url(files[0]):
@@ -136,6 +160,8 @@ def validate(ctx: click.Context, files: tuple[str, ...], fmt: str, strict: bool,
         report = validate_paths(files, jobs=jobs, dask=dask, strict=strict,
                                 complete_history=complete_history, assume_registered=assumed,
                                 progress=_stage if tty else None)
+    if select is not None or ignore is not None:
+        report = report.filtered(select, ignore or ())
     to_stdout = output == "-"
     color = (to_stdout and fmt == "text" and "NO_COLOR" not in os.environ
              and sys.stdout is not None and sys.stdout.isatty())

@@ -7,7 +7,16 @@ unusable option, which the command line turns into one line and exit code 2.
 
 from simulator.io.atomic import atomic_write
 from simulator.io.errors import EXIT_NONCONFORMANT, EXIT_OK, EXIT_USAGE, InputError
-from simulator.io.logs import Batch, EventLog, Malformed, Order, line_stamp, not_json, open_log
+from simulator.io.logs import (
+    Batch,
+    EventLog,
+    Malformed,
+    Order,
+    Record,
+    line_stamp,
+    not_json,
+    open_log,
+)
 from simulator.io.shards import (
     LINE_BITS,
     Chunk,
@@ -30,6 +39,7 @@ __all__ = [
     "InputError",
     "Malformed",
     "Order",
+    "Record",
     "Shards",
     "atomic_write",
     "chunks",

@@ -194,12 +194,13 @@ class _OrderScan:
             return Order.ASCENDING
         return Order.DESCENDING if self.descending else Order.SORTED
 
-    def note(self) -> str | None:
+    def note(self, unit: str = "line") -> str | None:
+        """The time-order warning; ``unit`` names what the positions given to ``add`` count."""
         if self.order is not Order.SORTED or self.up is None or self.down is None:
             return None
         return (
-            f"events are in neither ascending nor descending time order (line {self.up[0]} is "
-            f"earlier than line {self.up[1]}, line {self.down[0]} later than line "
+            f"events are in neither ascending nor descending time order ({unit} {self.up[0]} is "
+            f"earlier than {unit} {self.up[1]}, {unit} {self.down[0]} later than {unit} "
             f"{self.down[1]}); replayed sorted by (timestamp, file order)"
         )
 
@@ -244,6 +245,11 @@ class EventLog(ABC):
     def stream(self) -> Iterator[Batch] | None:
         """The raw lines in file order without pass 1 (None: this kind of log has none, or pass 1
         has run already)."""
+        return None
+
+    def elements(self) -> Iterator[tuple[Record, int]] | None:
+        """Pass 2 of a JSON array: each record with its element's 0-based index in the file (a
+        one-line array puts every element on line 1). None: the log is not an array."""
         return None
 
     @abstractmethod
@@ -515,13 +521,13 @@ class _ArrayLog(EventLog):
         self._stamps: list[bytes | None] = []
         self._error: Malformed | None = None  # a syntax error ends the array: one last record
         self._scan(text)
-        scan = _OrderScan()
-        for stamp, line in zip(self._stamps, self._lines, strict=True):
+        scan = _OrderScan()  # by element: a one-line array has all its elements on line 1
+        for index, stamp in enumerate(self._stamps):
             if stamp is not None:
-                scan.add(stamp, line)
+                scan.add(stamp, index)
         self.records = len(self._starts) + (self._error is not None)
         self.order = scan.order
-        self.order_note = scan.note()
+        self.order_note = scan.note("element")
 
     def _scan(self, text: str) -> None:
         decoder = json.JSONDecoder()
@@ -570,6 +576,9 @@ class _ArrayLog(EventLog):
                 return
 
     def __iter__(self) -> Iterator[Record]:
+        return (record for record, _ in self.elements())
+
+    def elements(self) -> Iterator[tuple[Record, int]]:
         n = len(self._starts)
         if self.order is Order.ASCENDING:
             indices: Any = range(n + 1)
@@ -581,9 +590,9 @@ class _ArrayLog(EventLog):
         text, starts, ends, lines = self._text, self._starts, self._ends, self._lines
         for i in indices:
             if i < n:
-                yield _parse(text[starts[i]:ends[i]], lines[i])
+                yield _parse(text[starts[i]:ends[i]], lines[i]), i
             elif self._error is not None:
-                yield self._error
+                yield self._error, i  # where the array broke: the index its element would have
 
     def close(self) -> None:
         self._text, self._stamps = "", []  # the decoded text is what it holds that is large

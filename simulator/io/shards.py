@@ -143,8 +143,9 @@ def _line_end(fd: int, pos: int, total: int) -> int:
 
 
 def read_chunk(chunk: Chunk) -> Iterator[tuple[list[Any], Sequence[int], bool]]:
-    """The raw lines of a chunk with their line numbers (``True``), or, for a JSON array, its
-    parsed records (``False``). Lines of a byte range are numbered from 1 in the range."""
+    """The raw lines of a chunk with their line numbers (``True``), or the parsed records of a
+    log read whole, each with its key (``False``: see ``record_batches``). Lines of a byte range
+    are numbered from 1 in the range."""
     if chunk.end < 0:
         with open_input(chunk.spec) as log:
             batches = log.batches()
@@ -152,14 +153,8 @@ def read_chunk(chunk: Chunk) -> Iterator[tuple[list[Any], Sequence[int], bool]]:
                 for lines, numbers in batches:
                     yield lines, numbers, True
                 return
-            batch: list[Record] = []
-            for record in log:
-                batch.append(record)
-                if len(batch) == _RECORDS_BATCH:
-                    yield batch, [_line_of(r) for r in batch], False
-                    batch = []
-            if batch:
-                yield batch, [_line_of(r) for r in batch], False
+            for items, keys in record_batches(log):
+                yield [record for record, _ in items], keys, False
         return
     with open(chunk.spec, "rb") as f:
         fd, pos, first = f.fileno(), chunk.start, 1
@@ -189,7 +184,8 @@ def _line_of(record: Record) -> int:
 # --------------------------------------------------------------------------- one log of many
 
 
-def _record_stamp(record: Record) -> bytes | None:
+def _record_stamp(pair: tuple[Record, int | None]) -> bytes | None:
+    record = pair[0]
     if isinstance(record, Malformed):
         return None
     value = record[0]
@@ -309,12 +305,13 @@ class Shards:
             log.close()
 
     def runs(self) -> Iterator[tuple[int, list[Any], Sequence[int]]]:
-        """``(rank, items, line numbers)`` in replay order: raw lines (``raw``) or records."""
+        """``(rank, items, keys)`` in replay order: raw lines and their line numbers (``raw``),
+        or records with their element and key (``record_batches``)."""
         if self.raw:
             return merge([stream if stream is not None else log.batches()  # type: ignore[misc]
                           for log, stream in zip(self.logs, self._streams, strict=True)],
                          line_stamp)
-        return merge([_record_batches(log) for log in self.logs], _record_stamp)
+        return merge([record_batches(log) for log in self.logs], _record_stamp)
 
     def line_at(self, line: int) -> bytes | None:
         """The raw text of a (global) line, read again."""
@@ -337,12 +334,23 @@ class Shards:
         return f"event {event_id} at {name} line {local}"
 
 
-def _record_batches(log: EventLog) -> Iterator[tuple[list[Any], Sequence[int]]]:
-    batch: list[Record] = []
-    for record in log:
-        batch.append(record)
+def record_batches(log: EventLog) -> Iterator[tuple[list[tuple[Record, int | None]], list[int]]]:
+    """A log's records in replay order, a batch at a time, each with its element (a JSON
+    array's 0-based index, else None), and its key: the element + 1 for an array (whose elements
+    may share a line), else its line."""
+    elements = log.elements()
+    pairs: Iterator[tuple[Record, int | None]] = (
+        elements if elements is not None else ((record, None) for record in log))
+    batch: list[tuple[Record, int | None]] = []
+    for pair in pairs:
+        batch.append(pair)
         if len(batch) == _RECORDS_BATCH:
-            yield batch, [_line_of(r) for r in batch]
+            yield batch, [_key(p) for p in batch]
             batch = []
     if batch:
-        yield batch, [_line_of(r) for r in batch]
+        yield batch, [_key(p) for p in batch]
+
+
+def _key(pair: tuple[Record, int | None]) -> int:
+    record, element = pair
+    return element + 1 if element is not None else _line_of(record)

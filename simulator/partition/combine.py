@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from itertools import chain
 from operator import itemgetter
 
@@ -33,9 +34,12 @@ def combine(results: Sequence[PartResult], *, strict: bool) -> Report:
     orgs = set().union(*(r.orgs for r in results))
     halves = sorted(chain.from_iterable(r.unpaired for r in results), key=by_rank)
     owed = sorted(chain.from_iterable(r.owed for r in results), key=by_rank)
-    findings = [Finding("time-order", None, None, note, "log", name) for name, note in first.notes]
+    findings = [Finding("time-order", None, None, note, "log", file=name)
+                for name, note in first.notes]
     findings += (f for _, f in replayed)
-    findings += judge_unpaired((h for _, h in halves), orgs)
+    for (_, _, element), f in zip(halves, judge_unpaired((h for _, h, _ in halves), orgs),
+                                  strict=True):
+        findings.append(f if element is None else replace(f, element=element))
     findings += (f for _, f in owed)
     if several:
         findings = [_placed(f, names) for f in findings]
@@ -58,5 +62,4 @@ def combine(results: Sequence[PartResult], *, strict: bool) -> Report:
 def _placed(f: Finding, names: Sequence[str]) -> Finding:
     if f.line is None:
         return f
-    return Finding(f.rule, f.event_id, f.line & _LOCAL, f.message, f.entity,
-                   names[f.line >> LINE_BITS])
+    return replace(f, line=f.line & _LOCAL, file=names[f.line >> LINE_BITS])

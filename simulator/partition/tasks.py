@@ -79,7 +79,7 @@ class PartResult:
     findings: list[Finding] = field(default_factory=list)  # during replay, in its order
     ranks: list[int] = field(default_factory=list)  # each one's place in the whole log's order
     owed: list[tuple[int, Finding]] = field(default_factory=list)  # (rank, finding) at the end
-    unpaired: list[tuple[int, UnpairedHalf]] = field(default_factory=list)
+    unpaired: list[tuple[int, UnpairedHalf, int | None]] = field(default_factory=list)  # element
     orgs: set[int] = field(default_factory=set)
     sims: list[int] = field(default_factory=list)
     endpoints: list[int] = field(default_factory=list)
@@ -108,10 +108,12 @@ class _Ranks:
                 table[line] = i
         self.done += n
 
-    def of(self, line: int | None) -> int:
+    def of(self, line: int | None, element: int | None = None) -> int:
+        """The place of a (global) line, or of an array's element (its key: element + 1)."""
         if line is None:
             return -1
-        return self.files[line >> LINE_BITS][line & _LOCAL]
+        key = line & _LOCAL if element is None else element + 1
+        return self.files[line >> LINE_BITS][key]
 
 
 def replay_part(part: Part) -> PartResult:
@@ -132,27 +134,36 @@ def replay_part(part: Part) -> PartResult:
                     chosen = bytes(map(part.tables[rank].__getitem__, numbers)).translate(select)
                     items = list(compress(items, chosen))
                     numbers = list(compress(numbers, chosen))
-                if rank:
+                if rank and shards.raw:
                     numbers = [global_line(rank, n) for n in numbers]
                 yield rank, items, list(numbers)
-                out.ranks.extend(ranks.of(f.line) for f in findings[len(out.ranks):])
+                out.ranks.extend(ranks.of(f.line, f.element) for f in findings[len(out.ranks):])
 
         if shards.raw:
             run.feed_batches(((items, numbers) for _, items, numbers in mine()), shards.line_at)
         else:
-            for _, records, numbers in mine():
-                for record, line in zip(records, numbers, strict=True):
+            for rank, pairs, _ in mine():
+                for record, element in pairs:  # records keep their own lines: made global
                     if isinstance(record, Malformed):
-                        run.malformed(line, record.message)
+                        record = Malformed(global_line(rank, record.line), record.message)
                     else:
-                        run.feed(record[0], line)
-        out.ranks.extend(ranks.of(f.line) for f in findings[len(out.ranks):])
+                        record = (record[0], global_line(rank, record[1]))
+                    if element is None:
+                        if isinstance(record, Malformed):
+                            run.malformed(record.line, record.message)
+                        else:
+                            run.feed(*record)
+                    else:
+                        run.feed_elements([(record, element)])
+        out.ranks.extend(ranks.of(f.line, f.element) for f in findings[len(out.ranks):])
         fed = len(findings)
         unpaired = replay.finish_partition()
         out.findings = run.collect()
-        out.owed = [(ranks.of(f.line), f) for f in out.findings[fed:]]
+        out.owed = [(ranks.of(f.line, f.element), f) for f in out.findings[fed:]]
         del out.findings[fed:]
-        out.unpaired = [(ranks.of(h.line), h) for h in unpaired]
+        for half in unpaired:
+            element = run.element_of(half.event_id, half.line)
+            out.unpaired.append((ranks.of(half.line, element), half, element))
         out.events = replay.events
         out.counts = dict(replay.counts_by_type)
         out.orgs = set(replay.orgs)

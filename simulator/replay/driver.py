@@ -17,9 +17,9 @@ from typing import Any, Protocol
 import orjson
 
 from lifecycle.rules import Finding
-from simulator.io import Batch, Malformed, line_stamp, not_json, open_log
+from simulator.io import Batch, Malformed, Record, line_stamp, not_json, open_log
 from simulator.replay import decode as envelope_decoder
-from simulator.replay.report import Report, with_entities
+from simulator.replay.report import Report, at_elements, with_entities
 
 PROGRESS_EVERY = 1 << 16  # events between two calls of a progress callback
 
@@ -58,6 +58,7 @@ class Run:
         self._seen = 0  # replay findings already copied
         self._progress = progress
         self._count = 0
+        self._elements: dict[tuple[Any, int | None], int] = {}  # see feed_elements
 
     def feed(self, event: Any, line: int | None) -> None:
         replay = self.replay
@@ -133,11 +134,37 @@ class Run:
             self._seen, self._count = seen, count
         return True
 
+    def feed_elements(self, elements: Iterable[tuple[Record, int]]) -> None:
+        """``feed`` and ``malformed`` for a JSON array's records, each finding placed at its
+        element; those of the end of the log (``finish``) at the element of the event they
+        name (``_elements``: its (id, line), for arrays only, which are in memory anyway)."""
+        mine = self.findings
+        for record, index in elements:
+            before = len(mine)
+            if isinstance(record, Malformed):
+                self.malformed(record.line, record.message)
+            else:
+                value, line = record
+                self.feed(value, line)
+                if type(value) is dict:
+                    self._elements.setdefault((value.get("id"), line), index)
+            if len(mine) != before:
+                mine[before:] = at_elements(mine[before:], index)
+
     def collect(self) -> list[Finding]:
-        """The findings so far, with those replay made outside ``feed`` (at the end of a log)."""
-        self.findings.extend(self.replay.findings[self._seen:])
+        """The findings so far, with those replay made outside ``feed`` (at the end of a log),
+        each of an array's placed at the element of the event it names."""
+        late = self.replay.findings[self._seen:]
+        if self._elements:
+            late = [f if (at := self._elements.get((f.event_id, f.line))) is None
+                    else at_elements([f], at)[0] for f in late]
+        self.findings.extend(late)
         self._seen = len(self.replay.findings)
         return self.findings
+
+    def element_of(self, event_id: int | None, line: int | None) -> int | None:
+        """The array element of the event with this id at this line (None: not an array's)."""
+        return self._elements.get((event_id, line)) if self._elements else None
 
     def finish(self, strict: bool, source: str | None, order: str,
                extra: Iterable[Finding] = ()) -> Report:
@@ -153,6 +180,8 @@ class Run:
             order=order,
             sims=tuple(sorted(replay.sim_views())),
             endpoints=tuple(sorted(replay.endpoint_views())),
+            # Another ReplayLike (a test's fake) may not offer one: the report then has none.
+            state_of=replay.state_of() if hasattr(replay, "state_of") else None,
         )
 
 
@@ -236,8 +265,11 @@ def validate_path(
                 return run.finish(strict, log.name, str(log.order))
             run = Run(complete_history, assume_registered, progress)  # starts over after pass 1
         batches = log.batches()
+        elements = log.elements()
         if batches is not None:
             run.feed_batches(batches, log.line_at)
+        elif elements is not None:
+            run.feed_elements(elements)
         else:
             feed, malformed = run.feed, run.malformed
             for record in log:

@@ -22,6 +22,8 @@ ENDPOINT_STATUS_CHANGE = re.compile(r"Status of Endpoint (\d+) changed to (\w+)\
 SIM_DELETED = re.compile(r"SIM (\d+) \((\d+)\) has been deleted by (.*)\Z", re.DOTALL)
 SIM_RELEASED = re.compile(r"SIM (\d+) released from endpoint (\d+)\Z")
 SIM_ASSIGNED = re.compile(r"SIM (\d+) assigned to endpoint (\d+)\Z")
+# A value the platform's documentation leaves for the reader to fill in: ``<iccid>``.
+PLACEHOLDER = re.compile(r"<[\w. -]+>\Z")
 
 
 # The same texts built from their parts: building the expected text and comparing costs a quarter

@@ -1,7 +1,8 @@
 """A webhook streamer like the platform's Data Streamer: POST events to a URL, at least once.
 
 Each request carries one event (a JSON object) or, in bulk mode, a JSON array of up to ``bulk``
-events, with the caller's headers. A request that times out, cannot connect, or gets a 5xx (or
+events, with the caller's headers, ``interval`` seconds apart (bulk mode sends at intervals,
+spec §9). A request that times out, cannot connect, or gets a 5xx (or
 429) is sent again after an exponential backoff with jitter (``backoff * 2**attempt``, at most
 ``max_backoff``, plus up to half of it again, drawn from a seeded RNG; a ``Retry-After`` is
 honoured up to ``max_backoff``). Other answers (4xx) fail that request at once. A request that
@@ -106,6 +107,7 @@ class Streamer:
         timeout: float = 10.0,
         backoff: float = 0.5,
         max_backoff: float = 30.0,
+        interval: float = 0.0,
         seed: int = 0,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
@@ -114,14 +116,15 @@ class Streamer:
             raise ValueError("bulk must be at least 1")
         if not 0.0 <= duplicates <= 1.0:
             raise ValueError("duplicates is a probability, 0 to 1")
-        if retries < 0 or timeout <= 0 or backoff < 0:
-            raise ValueError("retries, timeout and backoff must not be negative")
+        if retries < 0 or timeout <= 0 or backoff < 0 or interval < 0:
+            raise ValueError("retries, timeout, backoff and interval must not be negative")
         self.url = check_url(url)
         self.bulk = bulk
         self.duplicates = duplicates
         self.retries = retries
         self.backoff = backoff
         self.max_backoff = max_backoff
+        self.interval = interval
         self.sleep = sleep
         # Separate streams: whether an event is duplicated must not depend on retries.
         self._dup = random.Random(seed * 2 + 1)
@@ -152,7 +155,9 @@ class Streamer:
         """POST every body (one encoded event each); ``progress(n)`` after n more are done."""
         report = report or StreamReport(self.url)
         source = iter(bodies)
-        for batch in self._batches(source):
+        for number, batch in enumerate(self._batches(source)):
+            if number and self.interval:
+                self.sleep(self.interval)
             report.events += len(batch)
             payload = batch[0] if self.bulk is None else b"[" + b",".join(batch) + b"]"
             outcome = self._deliver(payload, report)
