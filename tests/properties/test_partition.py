@@ -75,16 +75,19 @@ def _check(paths: list[str], single: Report, complete: bool) -> None:
 def test_partitions_give_the_single_process_verdict(tmp_path: Path,
                                                      case: tuple[list[Any], bool]) -> None:
     log, complete = case
+    lines = _lines(log)
     path = tmp_path / "log.jsonl"
-    path.write_bytes(b"".join(line + b"\n" for line in _lines(log)))
-    single = validate_path(path, complete_history=complete)
-    _check([str(path)], single, complete)
+    path.write_bytes(b"".join(line + b"\n" for line in lines))
+    _check([str(path)], validate_path(path, complete_history=complete), complete)
+    page = tmp_path / "page.json"  # a JSON array on one line: its elements share line 1
+    page.write_bytes(b"[" + b",".join(lines) + b"]")
+    _check([str(page)], validate_path(page, complete_history=complete), complete)
 
 
 @settings(parent=budget(1), suppress_health_check=[HealthCheck.too_slow,
                                                    HealthCheck.function_scoped_fixture])
 @given(case=corrupted_logs(), cuts=st.lists(st.floats(0, 1), min_size=1, max_size=2),
-       forms=st.lists(st.sampled_from(["plain", "gzip", "newest-first", "array"]),
+       forms=st.lists(st.sampled_from(["plain", "gzip", "newest-first", "array", "page"]),
                       min_size=3, max_size=3),
        order=st.permutations([0, 1, 2]), dealt=st.booleans())
 def test_shards_give_the_single_process_verdict(
@@ -103,8 +106,10 @@ def test_shards_give_the_single_process_verdict(
         form = forms[k]
         if form == "newest-first":
             part = part[::-1]
-        data = (b"[" + b",\n".join(part) + b"]" if form == "array"
-                else b"".join(line + b"\n" for line in part))
+        if form in ("array", "page"):  # a page: every element on line 1, as json.dump writes
+            data = b"[" + (b",\n" if form == "array" else b",").join(part) + b"]"
+        else:
+            data = b"".join(line + b"\n" for line in part)
         path = tmp_path / (f"shard-{k}.jsonl" + (".gz" if form == "gzip" else ""))
         path.write_bytes(gzip.compress(data) if form == "gzip" else data)
         paths.append(str(path))
