@@ -100,7 +100,7 @@ def test_a_local_dask_cluster_gives_the_single_process_verdict(
     distributed = pytest.importorskip("distributed")
     whole, shards = corrupted
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
+                                  host="127.0.0.1", dashboard_address="127.0.0.1:0") as cluster:
         address = cluster.scheduler_address
         _same(validate_paths([whole], dask=address), validate_path(whole))
         _same(validate_paths(shards, dask=address, jobs=4), validate_paths(shards))
