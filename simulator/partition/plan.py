@@ -29,7 +29,7 @@ _UNSET_BYTE = bytes([_UNSET])
 @dataclass(frozen=True, slots=True)
 class Plan:
     """Per input (in name order), the partition of each line (``tables[i][line]``), and what
-    the split came to (for ``--verbose`` and the benchmarks)."""
+    the split came to (for progress messages and the benchmarks)."""
 
     tables: tuple[bytes, ...]
     parts: int
