@@ -57,7 +57,7 @@ def _ranges(
     for value in values:
         first, _, last = value.partition("-")
         last = last or first
-        if not all(p.isdigit() and len(p) in (19, 20) for p in (first, last)):
+        if not all(p.isascii() and p.isdigit() and len(p) in (19, 20) for p in (first, last)):
             raise click.BadParameter(
                 f"{value!r}: expected FIRST-LAST, two ICCIDs of 19 or 20 digits", ctx, param)
         lo, hi = int(first[:19]), int(last[:19])

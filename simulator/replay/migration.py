@@ -69,8 +69,8 @@ def _parse(detail: Any) -> tuple[str, int, list[_MigratedSim]] | None:
         workspace = item.get("source_workspace")
         source = workspace.get("id") if isinstance(workspace, dict) else None
         with_luhn = item.get("iccid_with_luhn")
-        if (type(ident) is not int or type(iccid) is not str or not iccid.isdigit()
-                or len(iccid) < 19 or type(source) is not int
+        if (type(ident) is not int or type(iccid) is not str or not iccid.isascii()
+                or not iccid.isdigit() or len(iccid) < 19 or type(source) is not int
                 or (with_luhn is not None and type(with_luhn) is not str)):
             return None
         sims.append(_MigratedSim(ident, iccid, source, with_luhn))

@@ -348,7 +348,8 @@ class LifecycleRules(EntityState):
         first = batch.get("first_iccid") if isinstance(batch, dict) else None
         last = batch.get("last_iccid") if isinstance(batch, dict) else None
         if (type(size) is not int or type(first) is not str or type(last) is not str
-                or not first.isdigit() or not last.isdigit()):
+                or not (first + last).isascii() or not first.isdigit()
+                or not last.isdigit()):
             self.add("description-mismatch", eid, line,
                      "detail.sim_batch needs an integer batch_size and digit strings "
                      "first_iccid and last_iccid")
