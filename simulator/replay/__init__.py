@@ -8,8 +8,10 @@ order; both give a ``Report`` of findings, which ``render`` writes as text, JSON
 from simulator.replay.core import EndpointView, Replay, SimView
 from simulator.replay.driver import validate, validate_path
 from simulator.replay.report import RENDERERS, Report, render
+from simulator.replay.state import MAX_FINDINGS
 
 __all__ = [
+    "MAX_FINDINGS",
     "RENDERERS",
     "EndpointView",
     "Replay",

@@ -20,13 +20,20 @@ import orjson
 from lifecycle.codes import EVENT_TYPE_DESCRIPTIONS, SEVERITY_DESCRIPTIONS, SOURCE_DESCRIPTIONS
 from lifecycle.events import EnvelopeError, InstantCache, normalize
 from lifecycle.machines import SIM_REGISTRATION_EVENT
-from lifecycle.rules import Finding
 from simulator.replay import texts as texts
 from simulator.replay.decode import UNSET, Envelope
 from simulator.replay.ids import EventIdTable
 from simulator.replay.migration import Migrations
 from simulator.replay.rules import LifecycleRules
-from simulator.replay.state import API, EP_NEXT, POLICY, SIM_NEXT, EndpointView, SimView
+from simulator.replay.state import (
+    API,
+    EP_NEXT,
+    MAX_FINDINGS,
+    POLICY,
+    SIM_NEXT,
+    EndpointView,
+    SimView,
+)
 
 __all__ = ["EndpointView", "Replay", "SimView"]
 
@@ -120,8 +127,10 @@ class Replay(LifecycleRules):
         *,
         complete_history: bool = False,
         assume_registered: Sequence[tuple[int, int]] = (),
+        max_findings: int = MAX_FINDINGS,
     ) -> None:
-        super().__init__(complete_history=complete_history, assume_registered=assume_registered)
+        super().__init__(complete_history=complete_history, assume_registered=assume_registered,
+                         max_findings=max_findings)
         self.events = 0
         self._counts: dict[int, int] = {}  # a plain dict counts faster than a Counter
         self.orgs: set[int] = set()  # every workspace the log holds events of
@@ -157,7 +166,7 @@ class Replay(LifecycleRules):
         self._recall = recall
 
     def malformed(self, line: int | None, message: str) -> None:
-        self.findings.append(Finding("malformed-event", None, line, message))
+        self.add("malformed-event", None, line, message)
 
     def feed(self, event: Any, line: int | None, raw: bytes | None = None) -> None:
         """Replay one event: a parsed JSON value, or (with ``raw``, its line's bytes, after

@@ -20,6 +20,7 @@ from lifecycle.rules import Finding
 from simulator.io import Batch, Malformed, line_stamp, not_json, open_log
 from simulator.replay import decode as envelope_decoder
 from simulator.replay.report import Report, with_entities
+from simulator.replay.state import MAX_FINDINGS
 
 PROGRESS_EVERY = 1 << 16  # events between two calls of a progress callback
 
@@ -28,6 +29,7 @@ class ReplayLike(Protocol):
     """The part of ``simulator.replay.core.Replay`` that validation drives."""
 
     findings: list[Finding]
+    omitted: Counter[str]  # rule -> findings past the cap, counted but not kept
     events: int
 
     @property
@@ -41,19 +43,24 @@ class ReplayLike(Protocol):
 
 
 def _new_replay(
-    complete_history: bool, assume_registered: Sequence[tuple[int, int]]
+    complete_history: bool, assume_registered: Sequence[tuple[int, int]], max_findings: int
 ) -> ReplayLike:
     from simulator.replay.core import Replay  # imported late: tests may substitute a fake
 
-    return Replay(complete_history=complete_history, assume_registered=assume_registered)
+    return Replay(complete_history=complete_history, assume_registered=assume_registered,
+                  max_findings=max_findings)
 
 
 class _Run:
     """Feeds one replay and files each new finding under the entity of the event that caused it."""
 
     def __init__(self, complete_history: bool, assume_registered: Sequence[tuple[int, int]],
-                 progress: Callable[[int], None] | None) -> None:
-        self.replay = _new_replay(complete_history, tuple(assume_registered))
+                 progress: Callable[[int], None] | None,
+                 max_findings: int = MAX_FINDINGS) -> None:
+        if max_findings < 0:
+            raise ValueError(f"max_findings must not be negative, not {max_findings}")
+        self.max_findings = max_findings
+        self.replay = _new_replay(complete_history, tuple(assume_registered), max_findings)
         self.findings: list[Finding] = []
         self._seen = 0  # replay findings already copied
         self._progress = progress
@@ -142,6 +149,8 @@ class _Run:
         return Report(
             events=replay.events,
             findings=[*extra, *self.findings],
+            omitted=Counter(replay.omitted),
+            max_findings=self.max_findings,
             counts_by_type=Counter(replay.counts_by_type),
             strict=strict,
             source=source,
@@ -157,18 +166,20 @@ def validate(
     strict: bool = False,
     complete_history: bool = False,
     assume_registered: Sequence[tuple[int, int]] = (),
+    max_findings: int = MAX_FINDINGS,
 ) -> Report:
     """Validate events that are already in ascending replay order; streams, holds no event.
 
     Each item is a parsed event or the JSON text of one (blank text is skipped); a finding's
     ``line`` is the item's 1-based position. Parsed dicts may be normalised in place.
     ``assume_registered`` lists ICCID ranges (first 19 digits, as ints) registered elsewhere.
+    ``max_findings``: findings kept per rule; past it they are counted (``Report.omitted``).
 
     >>> report = validate(['{"id": 1}'])
     >>> report.conformant, report.findings[0].rule
     (False, 'malformed-event')
     """
-    run = _Run(complete_history, assume_registered, None)
+    run = _Run(complete_history, assume_registered, None, max_findings)
     for line, item in enumerate(events, 1):
         if isinstance(item, bytes | bytearray | str):
             if not item.strip():
@@ -208,6 +219,7 @@ def validate_path(
     complete_history: bool = False,
     assume_registered: Sequence[tuple[int, int]] = (),
     progress: Callable[[int], None] | None = None,
+    max_findings: int = MAX_FINDINGS,
 ) -> Report:
     """Validate a log file (``-``: standard input): JSON Lines or a JSON array, maybe gzipped.
 
@@ -223,13 +235,13 @@ def validate_path(
     >>> report.order, report.events, report.source
     ('sorted', 13, 'tests/data/seed-examples.jsonl')
     """
-    run = _Run(complete_history, assume_registered, progress)
+    run = _Run(complete_history, assume_registered, progress, max_findings)
     with open_log(path, scan=False) as log, collector_paused():
         stream = log.stream()  # JSON Lines: replayed in file order while they ascend
         if stream is not None:
             if run.feed_batches(stream, log.line_at, ascending=True):
                 return run.finish(strict, log.name, str(log.order))
-            run = _Run(complete_history, assume_registered, progress)  # starts over after pass 1
+            run = _Run(complete_history, assume_registered, progress, max_findings)  # again
         batches = log.batches()
         if batches is not None:
             run.feed_batches(batches, log.line_at)
