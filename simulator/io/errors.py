@@ -11,10 +11,11 @@ EXIT_NONCONFORMANT = 1
 EXIT_USAGE = 2
 
 
-class InputError(Exception):
+class InputError(ValueError):
     """Unreadable input or unusable arguments: a one-line message and exit code 2.
 
-    The message names the file and, where known, the line, and says what was expected.
+    The message names the file and, where known, the line, and says what was expected. A
+    ``ValueError``, so that callers of the library that caught bad arguments as one still do.
     """
 
     exit_code = EXIT_USAGE

@@ -6,17 +6,25 @@ to make a fleet's log of any size; ``identities`` draws realistic ICCIDs, IMSIs 
 """
 
 from simulator.platform.core import DEFAULT_START, Platform
-from simulator.platform.fleet import FleetEvents, generate, write_jsonl
+from simulator.platform.fleet import (
+    FLEET_LIMITS,
+    FleetEvents,
+    check_fleet,
+    generate,
+    write_jsonl,
+)
 from simulator.platform.records import EndpointRecord, Refused, Settings, SimRecord
 
 __all__ = [
     "DEFAULT_START",
+    "FLEET_LIMITS",
     "EndpointRecord",
     "FleetEvents",
     "Platform",
     "Refused",
     "Settings",
     "SimRecord",
+    "check_fleet",
     "generate",
     "write_jsonl",
 ]

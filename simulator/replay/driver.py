@@ -17,12 +17,13 @@ from typing import Any, Protocol
 import orjson
 
 from lifecycle.rules import Finding
-from simulator.io import Batch, Malformed, line_stamp, not_json, open_log
+from simulator.io import Batch, Limits, Malformed, line_stamp, not_json, open_log
 from simulator.replay import decode as envelope_decoder
 from simulator.replay.report import Report, with_entities
 from simulator.replay.state import MAX_FINDINGS
 
 PROGRESS_EVERY = 1 << 16  # events between two calls of a progress callback
+DEFAULT_LIMITS = Limits()
 
 
 class ReplayLike(Protocol):
@@ -83,22 +84,25 @@ class _Run:
         self._seen = len(replay.findings)
         self._count += 1
 
-    def feed_batches(self, batches: Iterable[Batch], recall: Callable[[int], bytes | None],
+    def feed_batches(self, batches: Iterable[Batch],
+                     recall: Callable[[int], bytes | None] | None,
                      ascending: bool = False) -> bool:
         """``feed`` and ``malformed`` for raw lines, in one loop: the hot path of validation.
 
-        A replay that takes ``recall`` (``Replay.use_source``) also gets each line's bytes, so a
-        repeated delivery is recognised by a hash of its bytes, and gets canonical lines decoded
-        by msgspec (``simulator.replay.decode``), the others parsed by orjson (``Replay.feed``).
+        Given ``recall`` (lines can be read again), a replay that takes it
+        (``Replay.use_source``) also gets each line's bytes, so a repeated delivery is
+        recognised by a hash of its bytes, and gets canonical lines decoded by msgspec
+        (``simulator.replay.decode``), the others parsed by orjson (``Replay.feed``). Without
+        it every line is parsed by orjson and compared by value.
         ``ascending``: check that the timestamps do not go back, as pass 1 of ``simulator.io.logs``
         would, and stop before the first line that does (returns False); else returns True.
         """
         replay = self.replay
-        use_source = getattr(replay, "use_source", None)
+        use_source = getattr(replay, "use_source", None) if recall is not None else None
         feed: Callable[..., None] = replay.feed
         decode: Callable[[bytes], Any] = orjson.loads
         refused: tuple[type[Exception], ...] = ()
-        if use_source is not None:
+        if use_source is not None and recall is not None:
             use_source(recall)
             decode, refused = envelope_decoder.decode, envelope_decoder.REFUSED
         else:
@@ -220,6 +224,7 @@ def validate_path(
     assume_registered: Sequence[tuple[int, int]] = (),
     progress: Callable[[int], None] | None = None,
     max_findings: int = MAX_FINDINGS,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Report:
     """Validate a log file (``-``: standard input): JSON Lines or a JSON array, maybe gzipped.
 
@@ -229,22 +234,25 @@ def validate_path(
     finds the order. Unreadable or binary input raises ``simulator.io.errors.InputError`` instead
     of a report. ``progress``, if given, is called with the number of events replayed so far
     every ``PROGRESS_EVERY`` events (from 0 again if replay starts over). The cyclic garbage
-    collector is paused meanwhile (``collector_paused``).
+    collector is paused meanwhile (``collector_paused``). ``max_findings``: findings kept per
+    rule (the rest are counted); ``limits``: what reading the log may take
+    (``simulator.io.Limits``: temporary copy, largest event).
 
     >>> report = validate_path("tests/data/seed-examples.jsonl")  # from the repository root
     >>> report.order, report.events, report.source
     ('sorted', 13, 'tests/data/seed-examples.jsonl')
     """
     run = _Run(complete_history, assume_registered, progress, max_findings)
-    with open_log(path, scan=False) as log, collector_paused():
+    with open_log(path, scan=False, limits=limits) as log, collector_paused():
         stream = log.stream()  # JSON Lines: replayed in file order while they ascend
         if stream is not None:
-            if run.feed_batches(stream, log.line_at, ascending=True):
+            recall = log.line_at if log.recallable else None
+            if run.feed_batches(stream, recall, ascending=True):
                 return run.finish(strict, log.name, str(log.order))
             run = _Run(complete_history, assume_registered, progress, max_findings)  # again
         batches = log.batches()
         if batches is not None:
-            run.feed_batches(batches, log.line_at)
+            run.feed_batches(batches, log.line_at if log.recallable else None)
         else:
             feed, malformed = run.feed, run.malformed
             for record in log:
