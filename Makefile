@@ -18,7 +18,7 @@ demo: $(STAMP)
 test: lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check lifecycle simulator tests benchmarks
+	$(BIN)/ruff check lifecycle simulator tests benchmarks examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy lifecycle simulator
