@@ -54,6 +54,10 @@ class _PipeClosed(Exception):
     """The reader of standard output went away (``| head``): not an error of ours."""
 
 
+class _Interrupted(Exception):
+    """Ctrl-C in a command, past click (which would add a blank line of its own)."""
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -70,6 +74,8 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise _Interrupted from None
         except OSError as exc:  # before click, which would make a closed pipe exit 1
             if exc.errno == errno.EPIPE:
                 raise _PipeClosed from None
@@ -92,7 +98,9 @@ class LazyGroup(click.Group):
                   exc.exit_code)
         except click.ClickException as exc:
             _fail(f"{name}: error: {exc.format_message()}", exc.exit_code)
-        except click.Abort:  # Ctrl-C (click turns KeyboardInterrupt into Abort)
+        except (_Interrupted, click.Abort):  # Ctrl-C (while parsing: click's Abort)
+            if sys.stderr is not None and sys.stderr.isatty():
+                click.echo(err=True)  # past the terminal's "^C"
             _fail(f"{name}: interrupted", EXIT_INTERRUPTED)
         except Terminated as exc:
             _fail(f"{name}: stopped by {signal.Signals(exc.signum).name}", 128 + exc.signum)

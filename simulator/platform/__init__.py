@@ -13,11 +13,18 @@ from simulator.platform.fleet import (
     generate,
     write_jsonl,
 )
-from simulator.platform.records import EndpointRecord, Refused, Settings, SimRecord
+from simulator.platform.records import (
+    SETTING_RANGES,
+    EndpointRecord,
+    Refused,
+    Settings,
+    SimRecord,
+)
 
 __all__ = [
     "DEFAULT_START",
     "FLEET_LIMITS",
+    "SETTING_RANGES",
     "EndpointRecord",
     "FleetEvents",
     "Platform",
