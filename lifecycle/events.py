@@ -340,7 +340,7 @@ def _code(event: dict[str, Any], key: str, odd: list[str]) -> None:
         ident = value.get("id")
         if type(ident) is int:
             return
-        if type(ident) is str and ident.isascii() and ident.isdigit():
+        if type(ident) is str and ident.isascii() and ident.isdigit() and len(ident) <= 30:
             value["id"] = int(ident)
             odd.append(f"{key}.id given as a string")
             return

@@ -146,10 +146,7 @@ class _Elements:
                     return self._text[start:end], line
             if len(self._text) - start > self._limit:
                 raise self._too_long(line)
-            wanted = 2 * (len(self._text) - start)
-            start -= max(0, self._read(start))
-            while len(self._text) - start < wanted and self._read(start) >= 0:
-                pass
+            start -= max(0, self._read(start, len(self._text) - start))
 
     def _skip_ws(self) -> bool:
         """Move past whitespace, reading on as needed; False at the end of the input."""
@@ -161,9 +158,10 @@ class _Elements:
             if self._read(self._pos) < 0:
                 return False
 
-    def _read(self, keep: int) -> int:
-        """Drop the text before ``keep`` and read one more block; returns how far positions
-        moved back (-1 at the end of the input: nothing read)."""
+    def _read(self, keep: int, more: int = 1) -> int:
+        """Drop the text before ``keep`` and read at least ``more`` characters (or up to the
+        end), joined once; returns how far positions moved back (-1 at the end of the input:
+        nothing read)."""
         if self._eof:
             return -1
         self._line_of(keep)
@@ -173,7 +171,18 @@ class _Elements:
         self._text = self._text[keep:]
         self._pos -= keep
         self._counted -= keep
-        chunk = next(self._chunks, None)
+        parts = [self._text]
+        size = 0
+        while size < more and not self._eof:
+            piece = self._decoded(next(self._chunks, None), parts)
+            parts.append(piece)
+            size += len(piece)
+        self._text = "".join(parts)
+        return keep
+
+    def _decoded(self, chunk: bytes | None, before: list[str]) -> str:
+        """The text of the next chunk (None: the end), checked: valid UTF-8, no NUL. ``before``:
+        the text that precedes it, to number the line of an error."""
         try:
             if chunk is None:
                 self._eof = True
@@ -181,17 +190,21 @@ class _Elements:
             else:
                 piece = self._decoder.decode(chunk)
         except UnicodeDecodeError as exc:
-            line = self._line_of(len(self._text)) + (chunk or b"").count(b"\n", 0, exc.start)
+            line = self._lines_to_end(before) + (chunk or b"").count(b"\n", 0, exc.start)
             raise InputError(f"{self._name}: binary data (invalid UTF-8) on line {line}") from None
         if not self._started and piece:
             self._started = True
             piece = piece.removeprefix("\ufeff")
         nul = piece.find("\0")
         if nul >= 0:
-            line = self._line_of(len(self._text)) + piece.count("\n", 0, nul)
+            line = self._lines_to_end(before) + piece.count("\n", 0, nul)
             raise InputError(f"{self._name}: binary data (a NUL byte) on line {line}")
-        self._text += piece
-        return keep
+        return piece
+
+    def _lines_to_end(self, texts: list[str]) -> int:
+        """The line at the end of ``texts`` (the current text and pieces read after it)."""
+        counted = self._text.count("\n", self._counted)
+        return self._line + counted + sum(t.count("\n") for t in texts[1:])
 
     def _line_of(self, at: int) -> int:
         """The line of position ``at`` (counted forward from the last position asked for)."""
