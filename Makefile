@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench diagram clean
+.PHONY: demo test lint typecheck unit bench bench-hostile diagram clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_generate.py --sims 20000 --seed 1 --repeat 7
 	$(BIN)/python benchmarks/bench_validate.py --sims 20000 --seed 1 --repeat 7
+
+bench-hostile: $(STAMP)
+	$(BIN)/python benchmarks/bench_hostile.py --uncapped
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

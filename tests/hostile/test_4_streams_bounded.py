@@ -62,6 +62,16 @@ def test_a_descending_log_needs_a_copy_within_the_limit(
     assert "--spool-limit" in line and "4 KiB" in line, line
 
 
+def test_stream_log_from_a_pipe_is_copied_within_the_limit(fleet: bytes) -> None:
+    """``stream --log`` must know the order before it sends: a pipe is copied, bounded."""
+    out = cli("stream", "--to", "http://127.0.0.1:9/x", "--log", "-", "--spool-limit", SMALL,
+              input=_descending(fleet))
+    assert out.code == 2
+    assert out.one_line() == (
+        "simlife: error: <stdin>: replaying it in time order needs a temporary copy of more "
+        "than 4 KiB (--spool-limit): raise the limit, or give the log as an uncompressed file")
+
+
 def test_a_step_back_after_the_limit_on_standard_input_is_a_clear_error(fleet: bytes) -> None:
     lines = fleet.splitlines(keepends=True)
     late = b"".join(lines) + lines[0]  # ascending, then the first event again at the end
