@@ -293,30 +293,35 @@ def _clock_problem(year: int, month: int, day: int, hour: int, minute: int,
     return None
 
 
+# Every valid "HH:MM" of a day: a clock time is checked with one lookup.
+CLOCK_MINUTES = frozenset(f"{h:02d}:{m:02d}" for h in range(24) for m in range(60))
+
+
 class InstantCache:
-    """Which canonical-shaped timestamps are real instants, at a set lookup each.
+    """Which canonical-shaped timestamps are real instants, at two set lookups each.
 
-    A log's timestamps share their minute with many neighbours: a minute found valid once is
+    A log's timestamps share their day with thousands of neighbours: a date found valid once is
     remembered (at most ``size`` of them, then forgotten all at once), and a stamp of a known
-    minute is valid when its second is below 60. ``minutes`` is public for inlined checks::
-
-        stamp[:16] in cache.minutes and stamp[17] < "6" or cache.real(stamp)
+    date is valid when its clock is (``CLOCK_MINUTES``, a second below 60); anything else gets
+    the full check (``instant_problem``).
     """
 
-    __slots__ = ("minutes", "size")
+    __slots__ = ("days", "size")
 
     def __init__(self, size: int = 4096) -> None:
-        self.minutes: set[str] = set()
+        self.days: set[str] = set()
         self.size = size
 
     def real(self, stamp: str) -> bool:
-        """Is ``stamp`` (of canonical shape, ASCII digits) a real instant? Remembers its minute."""
+        """Is ``stamp`` (of canonical shape, ASCII digits) a real instant? Remembers its date."""
+        if stamp[:10] in self.days and stamp[11:16] in CLOCK_MINUTES and stamp[17] < "6":
+            return True
         if instant_problem(stamp) is not None:
             return False
-        minutes = self.minutes
-        if len(minutes) >= self.size:
-            minutes.clear()
-        minutes.add(stamp[:16])
+        days = self.days
+        if len(days) >= self.size:
+            days.clear()
+        days.add(stamp[:10])
         return True
 
 

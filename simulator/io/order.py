@@ -55,18 +55,18 @@ def line_stamp(line: bytes) -> bytes | None:
 
 
 def millis(stamp: bytes) -> int | None:
-    """Milliseconds of a canonical timestamp: a compact sort key (``None`` if the date is bad).
-
-    A leap second (23:59:60) sorts at the end of its minute."""
+    """Milliseconds of a timestamp of canonical shape: a compact sort key (``None`` if it does
+    not read: ``line_stamp`` checks only the shape's letters). A leap second (23:59:60) sorts
+    at the end of its minute."""
     try:
         day = date(int(stamp[0:4]), int(stamp[5:7]), int(stamp[8:10])).toordinal()
+        minute = (day * 24 + int(stamp[11:13])) * 60 + int(stamp[14:16])
+        second, milli = int(stamp[17:19]), int(stamp[20:23])
     except ValueError:
         return None
-    second = int(stamp[17:19])
     if second > 59:
-        return (((day * 24 + int(stamp[11:13])) * 60 + int(stamp[14:16])) * 60 + 59) * 1000 + 999
-    return (((day * 24 + int(stamp[11:13])) * 60 + int(stamp[14:16])) * 60
-            + second) * 1000 + int(stamp[20:23])
+        second, milli = 59, 999
+    return (minute * 60 + second) * 1000 + milli
 
 
 class OrderScan:

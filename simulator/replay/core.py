@@ -47,7 +47,7 @@ _SOURCE_DESC = SOURCE_DESCRIPTIONS
 _SEVERITY_DESC = SEVERITY_DESCRIPTIONS
 # Canonical timestamps (``lifecycle.events.CANONICAL_TIMESTAMP``) tested at ~40% of the regex's
 # cost: every ASCII digit -> '0', then compare. Stricter than the regex, never looser (tested).
-# A stamp of that shape is then checked as a real instant (``InstantCache``): one that is not
+# A stamp of that shape is then checked as a real instant (``Replay._real``): one that is not
 # leaves the fast path, and ``normalize`` reports it as malformed, naming what is wrong.
 DIGITS_TO_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
 TIMESTAMP_SHAPE = b"0000-00-00T00:00:00.000Z"
@@ -136,6 +136,7 @@ class Replay(LifecycleRules):
         self.orgs: set[int] = set()  # every workspace the log holds events of
         self._ids = EventIdTable()
         self._instants = InstantCache()
+        self._minute = "-"  # "YYYY-MM-DDTHH:MM:" of the last real instant (events ascend)
         self._recall: Callable[[int], bytes | None] | None = None
         self._migrations = Migrations(self, self.orgs)
         self._handlers: dict[int, Handler] = {
@@ -165,6 +166,14 @@ class Replay(LifecycleRules):
             raise RuntimeError("use_source must come before the first event")
         self._recall = recall
 
+    def _real(self, stamp: str) -> bool:
+        """Is ``stamp`` (canonical shape) a real instant? Remembers its minute: the next stamps
+        of the same minute need only a second below 60 (``InstantCache`` for the rest)."""
+        if not self._instants.real(stamp):
+            return False
+        self._minute = stamp[:17]
+        return True
+
     def malformed(self, line: int | None, message: str) -> None:
         self.add("malformed-event", None, line, message)
 
@@ -175,8 +184,7 @@ class Replay(LifecycleRules):
         if (type(event) is Envelope and raw is not None and self._recall is not None
                 and (stamp := event.timestamp).encode().translate(DIGITS_TO_ZERO)
                 == TIMESTAMP_SHAPE
-                and ((stamp[:16] in self._instants.minutes and stamp[17] < "6")
-                     or self._instants.real(stamp))
+                and ((stamp[:17] == self._minute and stamp[17] < "6") or self._real(stamp))
                 and (detail := orjson.loads(memoryview(event.detail)) if event.detail
                      else _NO_DETAIL) is not None and type(detail) is not str):
             # The fast path: msgspec has checked all that the dict path checks below.
@@ -282,8 +290,7 @@ class Replay(LifecycleRules):
             canonical = (
                 type(eid) is int and type(stamp) is str
                 and stamp.encode().translate(DIGITS_TO_ZERO) == TIMESTAMP_SHAPE
-                and ((stamp[:16] in self._instants.minutes and stamp[17] < "6")
-                     or self._instants.real(stamp))
+                and ((stamp[:17] == self._minute and stamp[17] < "6") or self._real(stamp))
                 and type(code) is dict and type(tid := code["id"]) is int
                 and type(source) is dict and type(src := source["id"]) is int
                 and type(severity) is dict and type(sev := severity["id"]) is int

@@ -94,8 +94,11 @@ class _Run:
         recognised by a hash of its bytes, and gets canonical lines decoded by msgspec
         (``simulator.replay.decode``), the others parsed by orjson (``Replay.feed``). Without
         it every line is parsed by orjson and compared by value.
-        ``ascending``: check that the timestamps do not go back, as pass 1 of ``simulator.io.logs``
-        would, and stop before the first line that does (returns False); else returns True.
+        ``ascending``: check that the timestamps do not go back, and stop at the first line that
+        does (returns False); else returns True. A line is ordered by its timestamp as pass 1 of
+        ``simulator.io.logs`` reads it (``line_stamp``), or, when msgspec read one of canonical
+        form, by that: the same stamp wherever ``line_stamp`` finds one, so a log found
+        ascending here is ascending for pass 1 too.
         """
         replay = self.replay
         use_source = getattr(replay, "use_source", None) if recall is not None else None
@@ -111,7 +114,7 @@ class _Run:
         findings, mine = replay.findings, self.findings
         loads, decode_error = orjson.loads, orjson.JSONDecodeError
         progress, every = self._progress, PROGRESS_EVERY
-        stamp_of, last = line_stamp, b""
+        stamp_of, last, envelope = line_stamp, "", envelope_decoder.Envelope
         for lines, numbers in batches:
             seen, count = self._seen, self._count
             for raw, line in zip(lines, numbers, strict=True):
@@ -127,7 +130,14 @@ class _Run:
                     self.malformed(line, not_json(exc))
                     seen, count = self._seen, self._count
                     continue
-                if ascending and (stamp := stamp_of(raw)) is not None:
+                if ascending:
+                    if (type(value) is envelope and len(stamp := value.timestamp) == 24
+                            and stamp[10] == "T" and stamp[23] == "Z" and stamp.isascii()):
+                        pass  # canonical form: what line_stamp gives, without reading the line
+                    elif (read := stamp_of(raw)) is not None:
+                        stamp = read.decode()
+                    else:
+                        stamp = last
                     if stamp < last:
                         self._seen, self._count = seen, count
                         return False

@@ -187,3 +187,19 @@ def test_the_last_resort_is_one_line_too(monkeypatch: pytest.MonkeyPatch) -> Non
     assert out.code == 2
     assert out.one_line() == ("simlife: error: something deep went wrong (ValueError; "
                               "SIMLIFE_DEBUG=1 shows where)")
+
+
+def test_a_log_out_of_order_with_stamps_of_canonical_shape_but_not_digits(
+    tmp_path: Path, seeds: list[Any]
+) -> None:
+    """Sorting keys are read from the line's shape: letters where digits belong are no key."""
+    stamps = ["2025-01-01T00:00:05.000Z", "2025-01-01T00:00:02.00ZZ", "2025-01-01T00:00:01.000Z",
+              "2025-01-01T00:00:09.000Z", "2025-xx-01T00:00:03.000Z"]
+    body = b"".join(orjson.dumps(dict(seeds[i], timestamp=s)) + b"\n"
+                    for i, s in enumerate(stamps))
+    path = _write(tmp_path, "odd-order.jsonl", body)
+    out = cli("validate", path, "--format", "json")
+    assert out.code == 1, out.stderr
+    data = json.loads(out.stdout)
+    assert data["order"] == "sorted"
+    assert data["counts_by_rule"]["malformed-event"] == 2
