@@ -111,8 +111,8 @@ class _Progress:
               help="Findings listed per rule; past N a rule's findings are counted, not kept "
                    "(memory stays bounded). Counts and the verdict include them all.")
 @click.option("--spool-limit", type=Size(), default=DEFAULT_LIMITS.spool, metavar="SIZE",
-              help="Largest temporary copy of compressed or piped input (needed only when it "
-                   "is not in ascending time order, or is a JSON array), e.g. 500M, 4G "
+              help="Largest temporary copy a log may need (a JSON array; compressed or piped "
+                   "input not in ascending time order), e.g. 500M, 4G "
                    f"[default: {format_size(DEFAULT_LIMITS.spool)}].")
 @click.option("--max-event-size", type=Size(minimum=1024), default=DEFAULT_LIMITS.record,
               metavar="SIZE",
