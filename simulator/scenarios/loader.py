@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from lifecycle.codes import ENDPOINT_STATUS_LABELS, SIM_STATUS_LABELS, EndpointStatus, SimStatus
-from simulator.io import InputError, note_input
+from simulator.io import InputError, display_name, note_input
 
 KB = 1024
 DEFAULT_WORKSPACE = "w1"
@@ -241,7 +241,7 @@ def load(path: str | Path) -> Scenario:
     A built-in scenario is named as in the project (``scenarios/NAME.toml``), not by where
     the package happens to be installed."""
     p = Path(path)
-    name = f"scenarios/{p.name}" if p.parent == BUILTIN else str(path)
+    name = f"scenarios/{p.name}" if p.parent == BUILTIN else display_name(path)
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
@@ -287,7 +287,7 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
         elif p.is_file():
             found.append(p)
         else:
-            raise InputError(f"{p}: no such file or folder")
+            raise InputError(f"{display_name(p)}: no such file or folder")
     return found
 
 
