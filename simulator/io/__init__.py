@@ -6,10 +6,15 @@ input or an unusable option, which the command line turns into one line and exit
 """
 
 from simulator.io.atomic import atomic_write, guarding_inputs, note_input
-from simulator.io.errors import EXIT_NONCONFORMANT, EXIT_OK, EXIT_USAGE, InputError
+from simulator.io.errors import (
+    EXIT_NONCONFORMANT,
+    EXIT_OK,
+    EXIT_USAGE,
+    InputError,
+    display_name,
+)
 from simulator.io.limits import Limits, format_size, parse_size
 from simulator.io.logs import Batch, EventLog, Malformed, Order, line_stamp, not_json, open_log
-from simulator.io.sources import display_name
 
 __all__ = [
     "EXIT_NONCONFORMANT",

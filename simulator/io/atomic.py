@@ -23,7 +23,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Literal, TextIO, overload
 
-from simulator.io.errors import InputError
+from simulator.io.errors import InputError, display_name
 
 # (device, inode) of each input read by the running command; None outside ``guarding_inputs``.
 _INPUTS: ContextVar[dict[tuple[int, int], str] | None] = ContextVar("inputs", default=None)
@@ -92,7 +92,7 @@ def atomic_write(
 
 @contextlib.contextmanager
 def _atomic(path: str, mode: str) -> Iterator[IO[Any]]:
-    shown = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    shown = display_name(path)
     if path == "-":
         yield from _stdout(mode)
         return

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import re
 import stat
 import sys
 import tempfile
@@ -20,23 +19,12 @@ from collections.abc import Generator, Iterable, Iterator
 from typing import BinaryIO, Protocol
 
 from simulator.io.atomic import note_input
-from simulator.io.errors import InputError
+from simulator.io.errors import InputError, display_name
 from simulator.io.limits import Limits, format_size
 from simulator.io.order import BOM
 
 GZIP_MAGIC = b"\x1f\x8b"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
-
-
-def display_name(source: str | os.PathLike[str]) -> str:
-    """A file name as one line of text: ``<stdin>`` for ``-``; bytes that are not UTF-8 and
-    control characters escaped (a name is any bytes but ``/`` and NUL)."""
-    if str(source) == "-":
-        return "<stdin>"
-    text = os.fsdecode(source).encode("utf-8", "surrogateescape").decode("utf-8",
-                                                                         "backslashreplace")
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def os_message(name: str, exc: OSError) -> str:
