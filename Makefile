@@ -5,7 +5,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench bench-hostile diagram clean
+SDK_VENV := .venv-sdk
+SDK_STAMP := $(SDK_VENV)/.installed
+
+.PHONY: demo test lint typecheck unit sdk-check bench bench-hostile diagram clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,16 +18,25 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/simlife demo
 
-test: lint typecheck unit
+test: lint typecheck unit sdk-check
 
 lint: $(STAMP)
-	$(BIN)/ruff check lifecycle simulator tests benchmarks examples
+	$(BIN)/ruff check lifecycle simulator tests benchmarks examples sdk-check
 
 typecheck: $(STAMP)
 	$(BIN)/mypy lifecycle simulator
 
 unit: $(STAMP)
 	$(BIN)/pytest
+
+# The official emnify SDK (pydantic 1: a virtual environment of its own) against simlife serve.
+$(SDK_STAMP): sdk-check/requirements.txt
+	$(PYTHON) -m venv $(SDK_VENV)
+	$(SDK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r sdk-check/requirements.txt
+	touch $(SDK_STAMP)
+
+sdk-check: $(STAMP) $(SDK_STAMP)
+	$(BIN)/python sdk-check/run.py --sdk-python $(SDK_VENV)/bin/python
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_generate.py --sims 20000 --seed 1 --repeat 7
@@ -34,4 +46,4 @@ bench-hostile: $(STAMP)
 	$(BIN)/python benchmarks/bench_hostile.py --uncapped
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(SDK_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -17,7 +17,12 @@ from typing import Annotated, Any
 import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from lifecycle.codes import EVENT_TYPE_DESCRIPTIONS, SEVERITY_DESCRIPTIONS, SOURCE_DESCRIPTIONS
+from lifecycle.codes import (
+    EVENT_TYPE_DESCRIPTIONS,
+    LIFECYCLE_TYPES,
+    SEVERITY_DESCRIPTIONS,
+    SOURCE_DESCRIPTIONS,
+)
 
 # ASCII digits only: Python's \d also matches other scripts' digits (e.g. Arabic-Indic).
 CANONICAL_TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$"
@@ -404,8 +409,14 @@ def normalize(event: Any) -> tuple[dict[str, Any], list[str]]:
         try:
             event["detail"] = orjson.loads(detail)
         except orjson.JSONDecodeError:
-            raise EnvelopeError("detail is a string that is not JSON") from None
-        odd.append("detail given as a JSON-encoded string")
+            if event["event_type"]["id"] in LIFECYCLE_TYPES:
+                raise EnvelopeError("detail is a string that is not JSON") from None
+            # Seen on the platform (spec §9); nothing in it is needed where the type takes no
+            # part in the lifecycle: kept as the text it is.
+            odd.append("detail is a string that is not JSON (kept as text: the event type "
+                       "takes no part in the lifecycle)")
+        else:
+            odd.append("detail given as a JSON-encoded string")
     nulls = [k for k, v in event.items() if v is None]
     for key in nulls:
         del event[key]

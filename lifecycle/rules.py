@@ -76,6 +76,8 @@ class Finding:
 
     ``entity`` names what it is about (``"SIM 12"``, ``"endpoint 7"``) for per-entity reports
     such as JUnit; ``None`` lets the report derive it from the event, or file it under the log.
+    ``sim`` and ``endpoint`` are the ids the event names, for tools; ``element`` is the event's
+    0-based index in a JSON array input (whose elements may share a line).
     """
 
     rule: str
@@ -83,6 +85,9 @@ class Finding:
     line: int | None
     message: str
     entity: str | None = None
+    sim: int | None = None
+    endpoint: int | None = None
+    element: int | None = None
 
     @property
     def level(self) -> Level:

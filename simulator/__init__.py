@@ -5,11 +5,13 @@ The names most users need, as ``from simulator import ...``::
     events = list(generate(sims=300, seed=7))   # a seeded fleet's log, canonical event dicts
     report = validate(events)                    # or validate_path("recorded.jsonl.gz")
     assert report.conformant
+    state = final_state(events)                  # what the log says of every SIM and device
 
 Each wing below has its own face: ``simulator.platform`` (the simulated platform and the fleet
 generator), ``simulator.replay`` (the validator), ``simulator.io`` (reading logs, writing
 outputs), ``simulator.scenarios``, ``simulator.serve`` (the API stand-in and the streamer),
-``simulator.testing`` (strategies, mutations, the pytest plugin) and ``simulator.cli``. Names are
+``simulator.testing`` (strategies, mutations, the pytest plugin), ``simulator.collect`` (fetch
+from the events API, receive the webhook) and ``simulator.cli``. Names are
 imported when first used, so ``import simulator`` is free.
 """
 
@@ -21,20 +23,32 @@ from simulator.exports import lazy
 
 if TYPE_CHECKING:
     from lifecycle.rules import Finding
+    from lifecycle.state import FleetState
     from simulator.io import InputError
     from simulator.platform import Platform, Refused, Settings, generate, write_jsonl
-    from simulator.replay import Replay, Report, render, validate, validate_path
+    from simulator.replay import (
+        Replay,
+        Report,
+        final_state,
+        render,
+        state_path,
+        validate,
+        validate_path,
+    )
 
 __all__ = [
     "Finding",
+    "FleetState",
     "InputError",
     "Platform",
     "Refused",
     "Replay",
     "Report",
     "Settings",
+    "final_state",
     "generate",
     "render",
+    "state_path",
     "validate",
     "validate_path",
     "write_jsonl",
@@ -42,9 +56,10 @@ __all__ = [
 
 __getattr__, __dir__ = lazy(globals(), {
     "Finding": "lifecycle.rules",
+    "FleetState": "lifecycle.state",
     "InputError": "simulator.io",
     **dict.fromkeys(("Platform", "Refused", "Settings", "generate", "write_jsonl"),
                     "simulator.platform"),
-    **dict.fromkeys(("Replay", "Report", "render", "validate", "validate_path"),
-                    "simulator.replay"),
+    **dict.fromkeys(("Replay", "Report", "final_state", "render", "state_path", "validate",
+                     "validate_path"), "simulator.replay"),
 })

@@ -373,3 +373,87 @@ def test_the_collector_is_paused_for_a_validation_and_restored_as_it_was() -> No
         assert not gc.isenabled()  # left as the caller had it
     finally:
         gc.enable()
+
+
+# --------------------------------------------------------------------------- select, ignore, ids
+
+
+def _seed_log(seed_lines: list[bytes], tmp_path: Path) -> Path:
+    """The 13 seed examples plus one code-mismatch: an error and several kinds of warning."""
+    broken = event(seed_lines[3], event_severity={"id": 0, "description": "Infos"})
+    return write(tmp_path, [*seed_lines, broken.replace(b'"id":2357494430400553',
+                                                        b'"id":2357494430400554')])
+
+
+def test_select_and_ignore_choose_the_rules_as_ruff_does(seed_lines: list[bytes],
+                                                         tmp_path: Path) -> None:
+    path = _seed_log(seed_lines, tmp_path)
+    everything = report_of(run(path, "--format", "json"))
+    kinds = {v["rule"] for v in everything["violations"]}
+    errors = {v["rule"] for v in everything["violations"] if v["severity"] == "error"}
+    assert "code-mismatch" in errors and len(kinds) >= 3
+    ignored = run(path, "--format", "json", "--ignore", "code-mismatch,time-order",
+                  "--ignore", "migrated-while-active")
+    left = {v["rule"] for v in report_of(ignored)["violations"]}
+    assert left == kinds - {"code-mismatch", "time-order", "migrated-while-active"}
+    assert "code-mismatch" not in report_of(ignored)["counts_by_rule"]
+    selected = run(path, "--format", "json", "--select", "code-mismatch")
+    assert selected.exit_code == 1
+    assert {v["rule"] for v in report_of(selected)["violations"]} == {"code-mismatch"}
+    quiet = run(path, "--select", "ALL", "--ignore", ",".join(sorted(errors)))
+    assert quiet.exit_code == 0, quiet.output  # the errors left out do not count
+    assert "CONFORMANT" in quiet.output and "error" not in quiet.output.split("summary")[0]
+    assert run(path, "--select", "ALL").exit_code == 1
+
+
+def test_an_unknown_rule_exits_2_listing_the_rules(seed_lines: list[bytes],
+                                                   tmp_path: Path) -> None:
+    path = _seed_log(seed_lines, tmp_path)
+    for option in ("--select", "--ignore"):
+        result = run(path, option, "code-mismatch,no-such-rule")
+        assert result.exit_code == 2
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and "unknown rule 'no-such-rule'" in lines[0]
+        assert "orphan-migration-half" in lines[0] and "luhn" in lines[0]
+
+
+def test_json_findings_carry_sim_and_endpoint_ids(seed_lines: list[bytes],
+                                                  tmp_path: Path) -> None:
+    broken = event(seed_lines[0], event_severity={"id": 0, "description": "Infos"})
+    data = report_of(run(write(tmp_path, [broken]), "--format", "json"))
+    (finding,) = data["violations"]
+    assert (finding["sim"], finding["endpoint"], finding["entity"]) == (
+        3668977, 83173458, "SIM 3668977")
+    assert finding["element"] is None  # JSON Lines: the line says where
+
+
+def test_findings_in_a_json_array_name_the_element(seed_lines: list[bytes],
+                                                   tmp_path: Path) -> None:
+    """An API page saved with json.dump is one line: every element is on line 1."""
+    events = [orjson.loads(line) for line in seed_lines[:11]]
+    events[4]["event_severity"] = {"id": 0, "description": "Infos"}
+    events[6]["description"] = "Status of SIM changed from 'Issued' to 'Activated'"
+    path = tmp_path / "page.json"
+    path.write_text(json.dumps(events))
+    data = report_of(run(path, "--format", "json"))
+    found = {(v["rule"], v["line"], v["element"], v["event_id"]) for v in data["violations"]}
+    assert ("code-mismatch", 1, 4, events[4]["id"]) in found
+    assert ("description-mismatch", 1, 6, events[6]["id"]) in found
+    text = run(path).output
+    assert f"line 1, element 4, event {events[4]['id']}" in text
+    pretty = tmp_path / "pretty.json"
+    pretty.write_text(json.dumps(events, indent=1))
+    lines = {(v["element"], v["line"]) for v in report_of(run(pretty, "--format", "json"))[
+        "violations"] if v["event_id"] is not None}
+    assert {e for e, _ in lines} >= {4, 6} and all(line > 1 for _, line in lines)
+
+
+def test_a_finding_at_the_end_of_an_array_names_its_element(seed_lines: list[bytes],
+                                                            tmp_path: Path) -> None:
+    """orphan-migration-half is reported once the log has ended: still at its element."""
+    events = [orjson.loads(line) for line in (seed_lines[0], seed_lines[11])]
+    path = tmp_path / "page.json"
+    path.write_text(json.dumps(events))
+    data = report_of(run(path, "--format", "json"))
+    (orphan,) = [v for v in data["violations"] if v["rule"] == "orphan-migration-half"]
+    assert (orphan["line"], orphan["element"]) == (1, 1)

@@ -18,8 +18,9 @@ from tests.conftest import ROOT
 PACKAGES = ("lifecycle", "simulator")
 # Lower ranks are imported by higher ones, never the other way; equal ranks never import each
 # other. ``simulator`` itself (the lazy top-level face) and ``exports`` sit outside the order.
+# ``testing`` sits above ``serve``: its pytest plugin hands users a running stand-in.
 RANK = {"lifecycle": 0, "io": 1, "platform": 2, "replay": 2,
-        "scenarios": 3, "serve": 3, "testing": 3, "cli": 4}
+        "scenarios": 3, "serve": 3, "collect": 3, "testing": 4, "cli": 5}
 OUTSIDE_THE_ORDER = {"simulator", "simulator.exports"}
 
 

@@ -75,6 +75,17 @@ def test_json_array_line_is_where_the_element_starts(tmp_path: Path) -> None:
             (1, 2), (2, 5), (3, 6)]
 
 
+def test_json_array_elements_carry_their_index_in_replay_order(tmp_path: Path) -> None:
+    data = b"[" + line(1, 3) + b"," + line(2, 2) + b"," + line(3, 1) + b"]"  # newest first
+    with open_log(write(tmp_path, data, "page.json")) as log:
+        elements = log.elements()
+        assert elements is not None
+        assert [(r[0]["id"], r[1], i) for r, i in elements if not isinstance(r, Malformed)] == [
+            (3, 1, 2), (2, 1, 1), (1, 1, 0)]
+    with open_log(write(tmp_path, line(1, 1) + b"\n")) as log:
+        assert log.elements() is None  # JSON Lines: the line says where
+
+
 def test_json_arrays_in_a_row_read_as_one_log(tmp_path: Path) -> None:
     data = b"[" + line(1, 3) + b"]\n[" + line(2, 2) + b"," + line(3, 1) + b"]"
     order, out = read(write(tmp_path, data, "pages.json"))

@@ -114,3 +114,60 @@ def test_works_without_hypothesis(tmp_path: Path) -> None:
                           text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout
+
+
+def test_simlife_server_serves_the_marked_fleet(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("""
+import hashlib
+
+import httpx
+import pytest
+
+
+def test_default(simlife_server):
+    data = simlife_server.description
+    assert data["base_url"] == simlife_server.base_url
+    assert simlife_server.api_url == simlife_server.base_url + "/api"
+    assert len(data["workspaces"]) == 2 and len(data["unregistered_batches"]) == 4
+    with httpx.Client(base_url=simlife_server.base_url) as client:
+        auth = client.post("/api/v1/authenticate",
+                           json={"application_token": simlife_server.token})
+        headers = {"Authorization": "Bearer " + auth.json()["auth_token"]}
+        served = client.get("/api/v1/event", params={"sort": "timestamp"}, headers=headers)
+    assert served.json() == simlife_server.events()
+
+
+@pytest.mark.simlife(sims=5, seed=2, workspaces=1, unregistered=1)
+def test_marked(simlife_server, simlife_log):
+    data = simlife_server.description
+    assert [w["id"] for w in data["workspaces"]] == list(simlife_server.world.workspaces)
+    assert len(data["workspaces"]) == 1 and len(data["unregistered_batches"]) == 1
+    assert len(simlife_server.world.platform.sims) == 5
+    assert simlife_server.events() == simlife_log
+    user = data["workspaces"][0]["user"]
+    digest = hashlib.sha1(user["password"].encode()).hexdigest()
+    answer = httpx.post(simlife_server.base_url + "/api/v1/authenticate",
+                        json={"username": user["username"], "password": digest})
+    assert answer.status_code == 200
+
+
+@pytest.mark.simlife(colour="red")
+def test_unknown(simlife_server):
+    pass
+""")
+    # In a process of its own: an in-process run drops the modules it imported (httpx among
+    # them) when it ends, and the web stack must not be half-forgotten by later tests.
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*simlife: unknown option(s) colour*"])
+
+
+def test_the_plugin_does_not_load_the_web_stack() -> None:
+    code = ("import sys\n"
+            "import simulator.testing.pytest_plugin\n"
+            "heavy = {'fastapi', 'starlette', 'uvicorn', 'httpx', 'hypothesis'}\n"
+            "loaded = heavy & set(sys.modules)\n"
+            "assert not loaded, loaded\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr

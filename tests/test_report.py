@@ -59,7 +59,8 @@ def test_json_has_the_spec_shape() -> None:
     assert data["source"] == "fleet.jsonl"
     assert data["violations"][0] == {
         "rule": "illegal-transition", "severity": "error", "event_id": 11, "line": 3,
-        "message": ERROR.message, "entity": "SIM 7"}
+        "message": ERROR.message, "entity": "SIM 7", "sim": 7, "endpoint": None,
+        "element": None}
     assert [v["severity"] for v in data["violations"]] == ["error", "warning", "error"]
     assert data["violations"][2]["event_id"] is None
     for violation in data["violations"]:
@@ -167,5 +168,23 @@ def test_with_entities_keeps_what_replay_said() -> None:
     event = {"event_type": {"id": 9}, "sim": {"id": 5}}
     given = Finding("luhn", 1, 1, "x", "SIM 99")
     filled = with_entities([LOGWIDE, given], event)
-    assert filled == [Finding(LOGWIDE.rule, None, 6, LOGWIDE.message, "SIM 5"), given]
+    assert filled == [Finding(LOGWIDE.rule, None, 6, LOGWIDE.message, "SIM 5", sim=5), given]
 
+
+
+def test_filtered_keeps_the_selected_rules_less_the_ignored() -> None:
+    r = report(ERROR, WARNING, ERROR2, LOGWIDE)
+    assert r.filtered(ignore=["illegal-transition"]).findings == [WARNING, ERROR2, LOGWIDE]
+    assert r.filtered(select=["lenient-format"]).findings == [WARNING]
+    only = r.filtered(select=["lenient-format", "release-mismatch"], ignore=["release-mismatch"])
+    assert only.findings == [WARNING] and only.conformant and not r.conformant
+    assert r.findings == [ERROR, WARNING, ERROR2, LOGWIDE]  # a new report; this one unchanged
+    with pytest.raises(ValueError, match="unknown rule 'nope'"):
+        r.filtered(ignore=["nope"])
+
+
+def test_text_and_json_name_the_element_of_an_array_input() -> None:
+    at = Finding("code-mismatch", 11, 1, "x", "SIM 7", sim=7, endpoint=9, element=4)
+    assert "  line 1, element 4, event 11, SIM 7: x" in render_text(report(at))
+    (violation,) = json.loads(render(report(at), "json"))["violations"]
+    assert (violation["element"], violation["sim"], violation["endpoint"]) == (4, 7, 9)

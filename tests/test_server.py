@@ -398,8 +398,13 @@ def test_workspaces_are_isolated(env: Env) -> None:
     assert {e["organisation"]["id"] for e in one} == {env.w1}
     assert {e["organisation"]["id"] for e in two} == {env.w2}
     h2 = env.app_headers(env.w2)
-    assert_error(env.api.get(f"/api/v1/sim/{env.sims[0]}", headers=h2), 404, 1201)
-    assert_error(env.api.get(f"/api/v1/endpoint/{env.e_active}", headers=h2), 404, 1201)
+    # The platform answers an id that names nothing with 404 and 1401 InvalidReference
+    # (recorded: "Endpoint with Id '-1' not found.").
+    missing = assert_error(env.api.get(f"/api/v1/sim/{env.sims[0]}", headers=h2), 404, 1401)
+    assert missing["message"] == f"SIM with Id '{env.sims[0]}' not found."
+    missing = assert_error(env.api.get(f"/api/v1/endpoint/{env.e_active}", headers=h2), 404,
+                           1401)
+    assert missing["message"] == f"Endpoint with Id '{env.e_active}' not found."
     assert env.api.get(f"/api/v1/sim/{env.sims[0]}/event", headers=h2).json() == []
     before = env.count(env.w1)
     assert_error(env.api.patch(f"/api/v1/sim/{env.sims[3]}", headers=h2,
@@ -431,14 +436,15 @@ def test_sim_and_endpoint_events_and_views(env: Env) -> None:
     for url in ("/api/v1/sim/999/event", "/api/v1/endpoint/999/event"):
         answer = env.api.get(url, headers=headers)
         assert answer.status_code == 200 and answer.json() == []
-    assert_error(env.api.get("/api/v1/sim/abc/event", headers=headers), 422)
+    # An id that is not a number: 400 and 1000, as recorded ("Cannot parse parameter id").
+    assert_error(env.api.get("/api/v1/sim/abc/event", headers=headers), 400, 1000)
     view = env.api.get(f"/api/v1/sim/{sim}", headers=headers).json()
     assert view["status"] == {"id": 1, "description": "Activated"}
     assert view["endpoint"]["id"] == env.e_active
     assert view["iccid_with_luhn"].startswith(view["iccid"]) and len(view["iccid"]) == 19
     ep = env.api.get(f"/api/v1/endpoint/{env.e_disabled}", headers=headers).json()
     assert ep["status"]["description"] == "Disabled" and ep["sim"]["id"] == env.sims[1]
-    assert_error(env.api.get("/api/v1/sim/999", headers=headers), 404, 1201)
+    assert_error(env.api.get("/api/v1/sim/999", headers=headers), 404, 1401)
     assert_error(env.api.get(f"/api/v1/sim/{10**40}", headers=headers), 404)
 
 
@@ -474,14 +480,17 @@ def test_patch_sim_refusals_emit_nothing(env: Env) -> None:
     before = env.count(env.w1)
     assert_error(env.api.patch(f"/api/v1/sim/{env.sims[0]}", headers=headers,
                                json={"status": {"id": 4}}), 400)  # Activated -> Factory Test
-    assert_error(env.api.patch(f"/api/v1/sim/{env.sims[3]}", headers=headers,
+    assert_error(env.api.patch(f"/api/v1/sim/{env.sims[1]}", headers=headers,
                                json={"status": {"id": 0}}), 400)  # nothing returns to Issued
+    # The status it has already (Issued): accepted, and nothing is emitted.
+    assert env.api.patch(f"/api/v1/sim/{env.sims[3]}", headers=headers,
+                         json={"status": {"id": 0}}).status_code == 204
     assert_error(env.api.patch(f"/api/v1/sim/{env.sims[3]}", headers=headers,
                                json={"status": {"id": 99}}), 422, 1401)
     assert_error(env.api.patch(f"/api/v1/sim/{env.sims[3]}", headers=headers,
                                json={"status": {"id": 1}, "colour": "red"}), 422)
     assert_error(env.api.patch("/api/v1/sim/999", headers=headers,
-                               json={"status": {"id": 1}}), 404, 1201)
+                               json={"status": {"id": 1}}), 404, 1401)
     assert env.count(env.w1) == before
 
 
@@ -504,7 +513,9 @@ def test_patch_endpoint_status(env: Env) -> None:
     before = env.count(env.w1)
     url = f"/api/v1/endpoint/{env.e_active}"
     assert env.api.patch(url, headers=headers, json={"status": {"id": 1}}).status_code == 204
-    assert_error(env.api.patch(url, headers=headers, json={"status": {"id": 1}}), 400)
+    # The status it has already: 204 and no event (the SDK's assign_sim relies on it).
+    again = env.api.patch(url, headers=headers, json={"status": {"id": 1.0}})
+    assert again.status_code == 204 and again.content == b""
     assert env.api.patch(url, headers=headers, json={"status": {"id": 0}}).status_code == 204
     assert [e["event_type"]["id"] for e in new_events(env, env.w1, before)] == [43, 42]
     # A Factory Test SIM's endpoint changing status auto-activates it at once (Policy Control).
@@ -528,8 +539,9 @@ def test_assign_and_release(env: Env) -> None:
     assert_error(env.api.patch(url, headers=headers, json={"sim": {"id": env.others[1]}}), 404)
     assert env.api.patch(url, headers=headers, json={"sim": None}).status_code == 204
     assert_error(env.api.patch(url, headers=headers, json={"sim": {"id": None}}), 409)
+    # Several fields at once are all or nothing: the release is refused, so is the status.
     assert_error(env.api.patch(url, headers=headers,
-                               json={"sim": None, "status": {"id": 1}}), 422)
+                               json={"sim": None, "status": {"id": 1}}), 409)
     assert_error(env.api.patch(url, headers=headers, json={}), 422)
     assert_error(env.api.patch(url, headers=headers, json={"status": None}), 422)
     assert [e["event_type"]["id"] for e in new_events(env, env.w1, before)] == [51, 50]
@@ -550,11 +562,21 @@ def test_reset_connectivity_series(env: Env) -> None:
 
 
 def test_delete_endpoint(env: Env) -> None:
+    """DELETE of a device that holds a SIM is 409 (the platform documents it); the SDK's
+    delete_device suspends, disables and releases first (9, 43, 50), then deletes silently."""
     headers = env.app_headers()
     before = env.count(env.w1)
-    assert env.api.delete(f"/api/v1/endpoint/{env.e_active}", headers=headers).status_code == 204
+    url = f"/api/v1/endpoint/{env.e_active}"
+    assert_error(env.api.delete(url, headers=headers), 409)
+    assert env.count(env.w1) == before
+    for call, body in [(f"/api/v1/sim/{env.sims[0]}", {"status": {"id": 2}}),
+                       (url, {"status": {"id": 1.0, "description": "Disabled"}}),
+                       (url, {"sim": {"id": None}})]:
+        assert env.api.patch(call, headers=headers, json=body).status_code == 204
+    assert env.api.delete(url, headers=headers).status_code == 204
     assert [e["event_type"]["id"] for e in new_events(env, env.w1, before)] == [9, 43, 50]
-    assert_error(env.api.get(f"/api/v1/endpoint/{env.e_active}", headers=headers), 404)
+    assert_error(env.api.get(url, headers=headers), 404, 1401)
+    assert_error(env.api.delete(url, headers=headers), 404, 1401)
 
 
 # --------------------------------------------------------------------------- migration
@@ -721,16 +743,23 @@ _BODIES = st.one_of(
                  | st.dictionaries(st.sampled_from(["status", "sim", "id", "sims",
                                                     "target_workspace", "dry_run",
                                                     "auto_detach_devices", "iccids",
-                                                    "application_token"]), kids, max_size=3),
+                                                    "application_token", "name", "tags",
+                                                    "imei", "payload", "sim_status",
+                                                    "service_profile", "activate"]),
+                                   kids, max_size=3),
                  max_leaves=8),
 )
 
 
-@given(method=st.sampled_from(["GET", "POST", "PATCH", "DELETE", "PUT"]),
+@given(method=st.sampled_from(["GET", "POST", "PATCH", "DELETE", "PUT", "OPTIONS"]),
        path=st.sampled_from(["/api/v1/event", "/api/v1/event/type", "/api/v1/sim/{sim}",
                              "/api/v1/sim/{sim}/event", "/api/v1/endpoint/{ep}",
                              "/api/v1/endpoint/{ep}/connectivity", "/api/v1/sim/{junk}",
-                             "/api/v1/sim/migration/workspace", "/api/v1/authenticate"]),
+                             "/api/v1/sim/migration/workspace", "/api/v1/authenticate",
+                             "/api/v1/sim", "/api/v1/endpoint", "/api/v1/endpoint/{ep}/sms",
+                             "/api/v1/endpoint/{ep}/operator_blacklist/2",
+                             "/api/v1/sim_batch/bic/{junk}", "/api/v1/operator",
+                             "/api/v1/service_profile"]),
        params=st.dictionaries(st.sampled_from(["page", "per_page", "sort", "q"]) | _ASCII,
                               _TEXT, max_size=3),
        body=_BODIES, as_user=st.booleans(), junk=_ASCII)
@@ -746,7 +775,10 @@ def test_no_request_crashes_the_app(shared_env: Env, method: str, path: str,
     kwargs: dict[str, Any] = {"content": body} if isinstance(body, bytes) else {"json": body}
     answer = env.api.request(method, url, headers=headers, params=params, **kwargs)
     assert answer.status_code < 500, answer.text
-    if answer.status_code != 204:
+    if answer.status_code in (201, 204):  # no body: created (with Location), or done
+        assert answer.content == b""
+        assert answer.status_code == 204 or answer.headers["location"].startswith("/api/v1/")
+    else:
         assert answer.headers["content-type"].startswith("application/json")
         answer.json()
 
@@ -799,6 +831,7 @@ def test_every_served_event_validates_after_every_kind_of_change(env: Env) -> No
         ("PATCH", f"/api/v1/endpoint/{env.e_disabled}", {"status": {"id": 0}}),
         ("PATCH", f"/api/v1/endpoint/{env.e_ft}", {"sim": None}),
         ("DELETE", f"/api/v1/sim/{env.sims[2]}", None),
+        ("PATCH", f"/api/v1/endpoint/{env.e_active}", {"sim": None}),
         ("DELETE", f"/api/v1/endpoint/{env.e_active}", None),
         ("PATCH", f"/api/v1/sim/{env.sims[7]}", {"status": {"id": 1}}),
     ]:
@@ -1006,6 +1039,52 @@ def test_real_server_with_a_recorded_log_and_a_rate_limit(tmp_path: Path) -> Non
             assert limited[0].json()["error_code"] == 1105
 
 
+def test_forged_forwarded_for_does_not_escape_the_rate_limit(tmp_path: Path) -> None:
+    """The limit keys on the socket's peer: 40 requests from loopback, each claiming another
+    address in X-Forwarded-For, share one bucket. With --trust-proxy a local proxy's header is
+    the client (so each forged address gets its own)."""
+    for trusted in (False, True):
+        extra = ("--trust-proxy",) if trusted else ()
+        with serve_process(tmp_path, "--log", str(SEEDS), "--rate-limit", "1/s", *extra) as (
+                base, text):
+            assert ("X-Forwarded-For" in text) is trusted
+            with httpx.Client(base_url=base, timeout=10) as client:
+                codes = [client.get("/api/v1/event/type",
+                                    headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code
+                         for n in range(40)]
+        if trusted:
+            assert 429 not in codes and set(codes) == {401}
+        else:
+            assert codes.count(429) >= 30, codes
+
+
+def test_describe_is_written_before_listening(tmp_path: Path) -> None:
+    import json
+
+    described = tmp_path / "describe.json"
+    with serve_process(tmp_path, "--sims", "30", "--seed", "3", "--token", "tok",
+                       "--unregistered-batches", "3", "--describe", str(described)) as (
+            base, text):
+        data = json.loads(described.read_text())
+        assert data["base_url"] == base
+        first = data["workspaces"][0]
+        assert first["application_token"] == "tok" and len(data["workspaces"]) == 2
+        assert set(first["user"]) == {"username", "password"} and first["user"]["password"] in text
+        assert [set(b) for b in data["unregistered_batches"]] == [
+            {"bic", "size", "workspace"}] * 3
+        with httpx.Client(base_url=base, timeout=10) as client:
+            digest = hashlib.sha1(first["user"]["password"].encode()).hexdigest()
+            auth = client.post("/api/v1/authenticate", json={
+                "username": first["user"]["username"], "password": digest})
+            assert auth.status_code == 200
+            headers = {"Authorization": f"Bearer {auth.json()['auth_token']}"}
+            batch = next(b for b in data["unregistered_batches"]
+                         if b["workspace"] == first["id"])
+            registered = client.patch(f"/api/v1/sim_batch/bic/{batch['bic']}", headers=headers,
+                                      json={"sim_status": {"id": 1}})
+            assert registered.status_code == 200 and len(registered.json()["sim"]) == batch["size"]
+
+
 def test_the_documented_paging_example_runs(tmp_path: Path) -> None:
     """The httpx example of docs/serve.md, run as it is against a real stand-in."""
     text = (ROOT / "docs" / "serve.md").read_text()
@@ -1037,7 +1116,10 @@ def test_serve_usage_errors(tmp_path: Path) -> None:
                  ["--log", str(SEEDS), "--sims", "3"],
                  ["--rate-limit", "fast"],
                  ["--token", " "],
-                 ["--port", "70000"]):
+                 ["--port", "70000"],
+                 ["--log", str(SEEDS), "--unregistered-batches", "2"],
+                 ["--unregistered-batches", "-1"],
+                 ["--describe", str(tmp_path / "missing" / "d.json"), "--port", "0"]):
         result = runner.invoke(cli, ["serve", *args])
         assert result.exit_code == 2, (args, result.output)
     empty = tmp_path / "empty.jsonl"

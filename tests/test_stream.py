@@ -294,3 +294,20 @@ def test_cli_exit_1_when_nothing_listens() -> None:
 def test_cli_usage_errors_exit_2(args: list[str]) -> None:
     result = CliRunner().invoke(cli, ["stream", *args])
     assert result.exit_code == 2, result.output
+
+
+def test_cli_bulk_alone_is_the_platforms_bulk_mode(hook: Any) -> None:
+    """``--bulk`` without N: arrays of 100 events, as the bulk stream posts them."""
+    result = CliRunner().invoke(cli, ["stream", "--to", hook.url, "--sims", "40", "--seed", "1",
+                                      "--bulk"])
+    assert result.exit_code == 0, result.output
+    sizes = [len(json.loads(body)) for _, body in hook.received]
+    assert len(sizes) > 2 and set(sizes[:-1]) == {100} and 1 <= sizes[-1] <= 100
+
+
+def test_interval_waits_between_requests_not_before_the_first() -> None:
+    rx = Receiver()
+    sleeps: list[float] = []
+    with streamer(rx, sleeps, bulk=5, interval=2.5) as s:
+        report = s.run(events(13))
+    assert report.ok and report.requests == 3 and sleeps == [2.5, 2.5]

@@ -28,10 +28,13 @@ from simulator.io import EXIT_USAGE, InputError, guarding_inputs
 COMMANDS: dict[str, str] = {
     "demo": "simulator.cli.demo:demo",
     "diagram": "simulator.cli.model:diagram",
+    "fetch": "simulator.cli.fetch:fetch",
     "generate": "simulator.cli.generate:generate",
+    "listen": "simulator.cli.listen:listen",
     "scenario": "simulator.cli.scenario:scenario",
     "schema": "simulator.cli.model:schema",
     "serve": "simulator.cli.serve:serve",
+    "state": "simulator.cli.state:state",
     "stream": "simulator.cli.stream:stream",
     "validate": "simulator.cli.validate:validate",
 }

@@ -43,9 +43,12 @@ def _start(value: str | None) -> datetime | None:
 @click.option("-o", "--output", metavar="FILE", default="-",
               help="Write here (atomically: all or nothing; gzip-compressed if FILE ends in "
                    ".gz) instead of standard output.")
+@click.option("--truth", metavar="FILE",
+              help="Also write the simulated platform's final state here (JSON, the shape of "
+                   "'simlife state --format json', every status known): the answer key.")
 def generate(
     sims: int, seed: int, start: str | None, days: int, workspaces: int, network_events: bool,
-    output: str,
+    output: str, truth: str | None,
 ) -> None:
     """Generate the event log of a synthetic fleet of SIMs and devices.
 
@@ -57,8 +60,10 @@ def generate(
 
     \b
     Output: one canonical event per line, in ascending time.
-    Example:  simlife generate --sims 300 --seed 7 -o fleet.jsonl
+    Example:  simlife generate --sims 300 --seed 7 -o fleet.jsonl --truth truth.json
     """
+    if truth is not None and (truth == "-" or truth == output):
+        raise InputError("--truth needs a file of its own (not - and not the -o file)")
     events = generate_fleet(
         sims=sims, seed=seed, start=_start(start), days=days, workspaces=workspaces,
         network_events=network_events,
@@ -72,3 +77,6 @@ def generate(
         count = write_jsonl(events, out, progress)
     if progress is not None:
         click.echo(f"\rsimlife: {count:,} events written{' ' * 20}", err=True)
+    if truth is not None:
+        with atomic_write(truth) as out:
+            out.write(events.truth().to_json())

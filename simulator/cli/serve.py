@@ -1,32 +1,19 @@
-"""``simlife serve``: the local stand-in of the platform's events API (FastAPI on uvicorn)."""
+"""``simlife serve``: the local stand-in of the platform's REST API (FastAPI on uvicorn)."""
 
 from __future__ import annotations
 
-import socket
+import json
 import sys
 from typing import TYPE_CHECKING
 
 import click
 
-from simulator.io import InputError
+from simulator.io import InputError, atomic_write
 
 if TYPE_CHECKING:
     from simulator.serve import World
 
 DEFAULT_SIMS = 100
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM)[0]
-        sock = socket.socket(family, kind, proto)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-    except OSError as exc:
-        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    sock.listen(128)
-    return sock
 
 
 @click.command()
@@ -42,10 +29,25 @@ def _listen(host: str, port: int) -> socket.socket:
 @click.option("--token", help="Application token of the first workspace (default: drawn).")
 @click.option("--rate-limit", metavar="N/s",
               help="Answer 429 with Retry-After beyond N requests a second per client.")
+@click.option("--trust-proxy", is_flag=True,
+              help="Take the client's address from X-Forwarded-For sent by a proxy on this "
+              "machine (default: the socket's peer, which a client cannot forge).")
+@click.option("--unregistered-batches", "unregistered", type=click.IntRange(0, 1000),
+              default=None, metavar="N",
+              help="Batches of SIMs delivered but not registered, for PATCH "
+              "/api/v1/sim_batch/bic/{bic} (default 4).")
+@click.option("--activate-on-assign", is_flag=True,
+              help="A device created with an Issued SIM activates it (8, then 51) even when the "
+              "request does not ask (sim.activate), as the platform did in 2022.")
+@click.option("--describe", "describe_path", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Before listening, write JSON for test harnesses: base_url, each "
+              "workspace's token and user, the unregistered batches.")
 @click.option("--quiet", is_flag=True, help="No access log.")
 def serve(host: str, port: int, sims: int | None, seed: int | None, log_path: str | None,
-          token: str | None, rate_limit: str | None, quiet: bool) -> None:
-    """Serve the events API of a simulated platform on 127.0.0.1 (stand-in for integrations).
+          token: str | None, rate_limit: str | None, trust_proxy: bool,
+          unregistered: int | None, activate_on_assign: bool, describe_path: str | None,
+          quiet: bool) -> None:
+    """Serve the REST API of a simulated platform on 127.0.0.1 (stand-in for integrations).
 
     \b
     Each workspace has its own application token: POST /api/v1/authenticate
@@ -53,13 +55,14 @@ def serve(host: str, port: int, sims: int | None, seed: int | None, log_path: st
     --token sets the first workspace's token; every other token, and each workspace's
     user account (needed to migrate SIMs), is drawn at start and printed.
     Calls with an application token make events without "user", as on the platform.
+    The official SDK: EMNIFY_SDK_API_ENDPOINT_URL=http://127.0.0.1:8080/api.
     """
-    import uvicorn
+    from simulator.serve import World, base_url, create_app, describe, listen, parse_rate, run
 
-    from simulator.serve import World, create_app, parse_rate
-
-    if log_path is not None and (sims is not None or seed is not None):
-        raise InputError("--log serves a recorded log: it takes no --sims or --seed")
+    if log_path is not None and (sims is not None or seed is not None
+                                 or unregistered is not None):
+        raise InputError("--log serves a recorded log: it takes no --sims, --seed or "
+                         "--unregistered-batches")
     if token is not None and not token.strip():
         raise InputError("--token must not be empty")
     try:
@@ -72,13 +75,26 @@ def serve(host: str, port: int, sims: int | None, seed: int | None, log_path: st
     else:
         sims = DEFAULT_SIMS if sims is None else sims
         seed = 0 if seed is None else seed
-        world = World.from_fleet(sims=sims, seed=seed)
+        pending = {} if unregistered is None else {"unregistered": unregistered}
+        world = World.from_fleet(sims=sims, seed=seed, **pending)
         source = f"a fleet of {sims} SIMs, seed {seed}"
+    world.activate_on_assign = activate_on_assign
     credentials = world.credentials(first_token=token)
     app = create_app(world, credentials, rate_limit=rate)
-    sock = _listen(host, port)
-    bound = sock.getsockname()[1]
-    shown = f"[{host}]" if ":" in host else host
+    try:
+        sock = listen(host, port)
+    except OSError as exc:
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    url = base_url(sock, host)
+    if describe_path is not None:
+        text = json.dumps(describe(world, credentials, url), indent=2) + "\n"
+        try:
+            with atomic_write(describe_path, "w") as out_file:
+                out_file.write(text)
+        except (OSError, InputError) as exc:
+            sock.close()
+            raise InputError(f"--describe {describe_path}: "
+                             f"{getattr(exc, 'strerror', None) or exc}") from None
     out = [f"simlife serve: {len(world.store)} events of {source}, "
            f"{len(world.workspaces)} workspace(s)"]
     for workspace, name in world.workspaces.items():
@@ -88,19 +104,21 @@ def serve(host: str, port: int, sims: int | None, seed: int | None, log_path: st
             if user.workspace == workspace:
                 out.append(f"  user {user.username} password {user.password} "
                            "(send its SHA-1 hex)")
+        for batch in world.ledger.pending.values():
+            if batch.workspace == workspace:
+                out.append(f"  batch {batch.bic} of {batch.size} SIM(s), not registered")
     if world.skipped:
         out.append(f"skipped {world.skipped} record(s) of the log that are not events")
     if rate:
-        out.append(f"rate limit: {rate:g} requests a second per client")
-    out.append(f"listening on http://{shown}:{bound}/api/v1/event")
+        keyed = "X-Forwarded-For of a local proxy" if trust_proxy else "client address"
+        out.append(f"rate limit: {rate:g} requests a second per {keyed}")
+    out.append(f"listening on {url}/api/v1/event")
     click.echo("\n".join(out))
     sys.stdout.flush()
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"simlife serve: warning: listening on {host}, not only on this machine",
                    err=True)
-    config = uvicorn.Config(app, log_level="warning" if quiet else "info",
-                            access_log=not quiet)
-    uvicorn.Server(config).run(sockets=[sock])
+    run(app, sock, quiet=quiet, trust_proxy=trust_proxy)
 
 
 def _log_world(path: str) -> World:

@@ -13,6 +13,7 @@ from simulator.platform import FLEET_LIMITS
 
 DEFAULT_SIMS = 100
 DEFAULT_LIMITS = Limits()
+DEFAULT_BULK = 100
 
 
 @click.command()
@@ -25,8 +26,13 @@ DEFAULT_LIMITS = Limits()
                    f"{FLEET_LIMITS['generate'][0]:,}).")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the fleet, of the retry jitter and of the duplicates.")
-@click.option("--bulk", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Send JSON arrays of up to N events instead of one object per request.")
+@click.option("--bulk", type=click.IntRange(min=1), is_flag=False, flag_value=DEFAULT_BULK,
+              default=None, metavar="[N]",
+              help="Bulk mode, as the platform's \"RestAPI (Bulk)\" stream: JSON arrays of up to "
+                   f"N events (default {DEFAULT_BULK}) instead of one object per request.")
+@click.option("--interval", type=Finite(min=0), default=0.0, show_default=True,
+              metavar="S", help="Seconds between two requests (the platform's bulk mode sends "
+                                "at intervals).")
 @click.option("--header", "headers", multiple=True, metavar="K:V",
               help="A header to send with every request (repeatable).")
 @click.option("--duplicates", type=Finite(0, 1), default=0.0, show_default=True,
@@ -46,8 +52,8 @@ DEFAULT_LIMITS = Limits()
                    f"{format_size(DEFAULT_LIMITS.spool)}].")
 @click.pass_context
 def stream(ctx: click.Context, url: str, log_path: str | None, sims: int | None, seed: int,
-           bulk: int | None, headers: tuple[str, ...], duplicates: float, retries: int,
-           timeout: float, backoff: float, spool_limit: int) -> None:
+           bulk: int | None, interval: float, headers: tuple[str, ...], duplicates: float,
+           retries: int, timeout: float, backoff: float, spool_limit: int) -> None:
     """POST events to a webhook URL, with retries and optional duplicate deliveries.
 
     \b
@@ -69,7 +75,8 @@ def stream(ctx: click.Context, url: str, log_path: str | None, sims: int | None,
     report = StreamReport(url)
     bodies: Iterable[bytes]
     streamer = Streamer(url, headers=pairs, bulk=bulk, duplicates=duplicates, retries=retries,
-                        timeout=timeout, backoff=backoff, seed=seed)  # checks the bounds first
+                        timeout=timeout, backoff=backoff, interval=interval,
+                        seed=seed)  # checks the bounds first
     ctx.call_on_close(streamer.close)
     if log_path is not None:
         from simulator.io import open_log

@@ -11,7 +11,14 @@ import click
 
 from lifecycle.rules import RULES, Level
 from simulator.cli.options import Size
-from simulator.io import EXIT_NONCONFORMANT, EXIT_OK, Limits, atomic_write, format_size
+from simulator.io import (
+    EXIT_NONCONFORMANT,
+    EXIT_OK,
+    InputError,
+    Limits,
+    atomic_write,
+    format_size,
+)
 from simulator.replay import MAX_FINDINGS, RENDERERS, render, validate_path
 
 DEFAULT_LIMITS = Limits()
@@ -35,8 +42,11 @@ endpoint may be in and reports only events that no possible state allows.
 Formats (--format):
   text   findings grouped by rule, a count per rule, the verdict (default)
   json   one object: "events", "violations" [{{"rule", "severity", "event_id",
-         "line", "message", "entity"}}], "conformant", "errors", "warnings",
-         "counts_by_rule", "counts_by_event_type", "order", "source", "strict"
+         "line", "message", "entity", "sim", "endpoint", "element"}}],
+         "conformant", "errors", "warnings", "counts_by_rule",
+         "counts_by_event_type", "order", "source", "strict"
+         ("sim", "endpoint": the ids the event names; "element": its 0-based
+         index in a JSON array input, whose elements may share a line)
   junit  JUnit XML: a testcase per SIM and endpoint (and "log"), a failure per
          error (per warning too with --strict), warnings in system-out
 
@@ -71,6 +81,21 @@ def _ranges(
     return tuple(out)
 
 
+def _rules(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+           ) -> frozenset[str] | None:
+    """``RULE,RULE`` (repeatable) as rule codes; ``ALL`` is every rule; None when not given."""
+    if not values:
+        return None
+    codes = {code.strip() for value in values for code in value.split(",") if code.strip()}
+    if "ALL" in codes:
+        codes = (codes - {"ALL"}) | set(RULES)
+    unknown = sorted(codes - set(RULES))
+    if unknown:
+        raise InputError(f"--{param.name}: unknown rule {', '.join(map(repr, unknown))}; the "
+                         f"rules are {', '.join(RULES)}")
+    return frozenset(codes)
+
+
 class _Progress:
     """A count on a terminal's stderr once a run has taken more than a second."""
 
@@ -103,6 +128,11 @@ class _Progress:
               callback=_ranges,
               help="With --complete-history: SIMs whose ICCID is in FIRST..LAST count as "
                    "registered elsewhere. Repeatable.")
+@click.option("--select", multiple=True, metavar="RULE,...", callback=_rules,
+              help="Report only these rules (comma-separated, repeatable; ALL for every rule).")
+@click.option("--ignore", multiple=True, metavar="RULE,...", callback=_rules,
+              help="Leave these rules out: neither shown nor counted, e.g. "
+                   "--ignore orphan-migration-half for a single-workspace export.")
 @click.option("-o", "--output", default="-", metavar="FILE",
               help="Write the report to FILE (atomically; gzip-compressed if it ends in .gz) "
                    "instead of standard output. FILE must not be the log itself.")
@@ -120,7 +150,8 @@ class _Progress:
                    f"input unreadable (exit 2) [default: {format_size(DEFAULT_LIMITS.record)}].")
 @click.pass_context
 def validate(ctx: click.Context, file: str, fmt: str, strict: bool, complete_history: bool,
-             assumed: tuple[tuple[int, int], ...], output: str, max_findings: int,
+             assumed: tuple[tuple[int, int], ...], select: frozenset[str] | None,
+             ignore: frozenset[str] | None, output: str, max_findings: int,
              spool_limit: int, max_event_size: int) -> None:
     progress = _Progress() if sys.stderr is not None and sys.stderr.isatty() else None
     limits = Limits(spool=spool_limit, record=max_event_size)
@@ -131,6 +162,8 @@ def validate(ctx: click.Context, file: str, fmt: str, strict: bool, complete_his
     finally:
         if progress is not None:
             progress.clear()
+    if select is not None or ignore is not None:
+        report = report.filtered(select, ignore or ())
     color = (output == "-" and fmt == "text" and "NO_COLOR" not in os.environ
              and sys.stdout is not None and sys.stdout.isatty())
     content = render(report, fmt, color=color)

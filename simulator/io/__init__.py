@@ -14,7 +14,16 @@ from simulator.io.errors import (
     display_name,
 )
 from simulator.io.limits import Limits, format_size, parse_size
-from simulator.io.logs import Batch, EventLog, Malformed, Order, line_stamp, not_json, open_log
+from simulator.io.logs import (
+    Batch,
+    EventLog,
+    Malformed,
+    Order,
+    Record,
+    line_stamp,
+    not_json,
+    open_log,
+)
 
 __all__ = [
     "EXIT_NONCONFORMANT",
@@ -26,6 +35,7 @@ __all__ = [
     "Limits",
     "Malformed",
     "Order",
+    "Record",
     "atomic_write",
     "display_name",
     "format_size",

@@ -6,9 +6,11 @@ an element that goes on past the text read so far is read again with at least tw
 text (linear time for any length) up to ``Limits.record``. Whitespace between elements is
 skipped as it comes, so an array that never closes ends in one malformed record, never in a
 memory ramp. Each element is copied, on a line of its own, to a bounded ``Spool``, and
-``LinesLog`` does the rest (order, pass 2) over that copy, each line numbered as the line where
-its element starts. A syntax error inside an array cannot be skipped reliably: it is reported
-as one malformed record and the rest of the input is ignored.
+``LinesLog`` does the rest (order, pass 2) over that copy: its line ``n`` is element ``n - 1``,
+handed out with the line where the element starts. The order is found, and reported, by
+element (an API page saved in one line has all its elements on line 1). A syntax error inside
+an array cannot be skipped reliably: it is reported as one malformed record, with the index its
+element would have, and the rest of the input is ignored.
 
 Elements may share a line, so ``line_at`` cannot name one: a repeated id is judged on parsed
 values (``recallable`` is False).
@@ -59,19 +61,27 @@ class ArrayLog(EventLog):
                     text, line = item
                     self._spool.write(text.encode().replace(b"\n", b" ") + b"\n")
                     numbers.append(line)
-            self._lines = LinesLog(source, limits, file=self._spool.finish(), numbers=numbers)
+            self._lines = LinesLog(source, limits, file=self._spool.finish())
         except BaseException:
             self._spool.close()
             source.close()
             raise
+        self._numbers = numbers  # element -> the line where it starts
         self.records = self._lines.records
         self.order = self._lines.order
-        self.order_note = self._lines.order_note
+        assert self._lines.scanned is not None
+        self.order_note = self._lines.scanned.note("element", lambda line: line - 1)
 
     def __iter__(self) -> Iterator[Record]:
+        return (record for record, _ in self.elements())
+
+    def elements(self) -> Iterator[tuple[Record, int]]:
         stand_in = None if self._error is None else (_STAND_IN, self._error)
-        for lines, numbers in self._lines.batches():
-            yield from parse_lines(lines, numbers, stand_in)
+        starts = self._numbers
+        for lines, copied in self._lines.batches():  # line n of the copy: element n - 1
+            indices = [n - 1 for n in copied]
+            records = parse_lines(lines, [starts[i] for i in indices], stand_in)
+            yield from zip(records, indices, strict=True)
 
     def close(self) -> None:
         self._lines.close()

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from array import array
 from bisect import bisect_right
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from simulator.io.errors import InputError
@@ -51,15 +51,15 @@ _SORTED_BATCH = 512  # records read by offset per batch, for a log in neither or
 
 class LinesLog(EventLog):
     """A JSON Lines log (see the module). ``file``: a complete copy already made (an array's
-    elements, one per line), whose line ``n`` reports as ``numbers[n - 1]``."""
+    elements, one per line)."""
 
     def __init__(self, source: Source, limits: Limits, *, scan: bool = True,
-                 file: BinaryIO | None = None, numbers: array[int] | None = None) -> None:
+                 file: BinaryIO | None = None) -> None:
         self._source = source
         self._limits = limits
         self.name, self.format, self.gzipped = source.name, "jsonl", source.gzipped
         self._file = file if file is not None else source.plain  # read by offsets
-        self._numbers = numbers
+        self.scanned: OrderScan | None = None  # what pass 1 found of the order
         self._spool: Spool | None = None  # the copy of a stream, made as it is read
         self._rest: Iterator[bytes] | None = None  # a stream's chunks, once it has begun
         self._lost: str | None = None  # why the copy of a stream had to be given up
@@ -68,7 +68,7 @@ class LinesLog(EventLog):
         self._current: tuple[int, list[bytes]] = (0, [])
         self._recent: tuple[int, list[bytes]] = (0, [])
         self._scanned = False
-        self.recallable = self._file is not None and numbers is None
+        self.recallable = self._file is not None
         if scan:
             self._materialise()
             self._scan()
@@ -155,13 +155,9 @@ class LinesLog(EventLog):
             yield from line_blocks(chunks, self._limits.record)
         except LineTooLong:
             raise InputError(
-                f"{self.name}: line {self._number(lines_before() + 1)} is longer than "
+                f"{self.name}: line {lines_before() + 1} is longer than "
                 f"{format_size(self._limits.record)} (--max-event-size): not an event log?"
             ) from None
-
-    def _number(self, line: int) -> int:
-        """The line a counted line reports as (an array element's own line)."""
-        return line if self._numbers is None else self._numbers[line - 1]
 
     # ------------------------------------------------------------------ pass 1
 
@@ -187,7 +183,8 @@ class LinesLog(EventLog):
         self._current = self._recent = (0, [])
         self.records = records
         self.order = scan.order
-        self.order_note = scan.note(self._number)
+        self.order_note = scan.note()
+        self.scanned = scan
         self._scanned = True
 
     # ------------------------------------------------------------------ pass 2
@@ -208,7 +205,7 @@ class LinesLog(EventLog):
         if not self._scanned:
             self._materialise()
             self._scan()
-        self.recallable = self._numbers is None
+        self.recallable = True
         return self._sorted() if self.order is Order.SORTED else self._in_order()
 
     def _in_order(self) -> Iterator[Batch]:
@@ -219,9 +216,7 @@ class LinesLog(EventLog):
             first = index[2 * k + 1]
             lines = self._block_lines(k)
             self._current = (first, lines)  # what ``line_at`` asks for is most often near
-            numbers: Sequence[int] = range(first, first + len(lines))
-            if self._numbers is not None:
-                numbers = self._numbers[first - 1:first - 1 + len(lines)]
+            numbers = range(first, first + len(lines))
             if backward:
                 yield lines[::-1], numbers[::-1]
             else:
@@ -300,4 +295,4 @@ class LinesLog(EventLog):
                 if lines[j] == 1 and line.startswith(BOM):
                     line = line[3:]
                 batch.append(line)
-            yield batch, [self._number(lines[j]) for j in chunk]
+            yield batch, [lines[j] for j in chunk]

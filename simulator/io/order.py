@@ -117,14 +117,15 @@ class OrderScan:
             return Order.ASCENDING
         return Order.DESCENDING if self.descending else Order.SORTED
 
-    def note(self, number: Any = int) -> str | None:
-        """The time-order warning; ``number`` maps a counted line to the line it reports."""
+    def note(self, unit: str = "line", number: Any = int) -> str | None:
+        """The time-order warning; ``unit`` names what it counts, ``number`` maps a position
+        given to ``add`` to the one it reports."""
         if self.order is not Order.SORTED or self.up is None or self.down is None:
             return None
         (up, up_prev), (down, down_prev) = self.up, self.down
         return (
-            f"events are in neither ascending nor descending time order (line {number(up)} is "
-            f"earlier than line {number(up_prev)}, line {number(down)} later than line "
+            f"events are in neither ascending nor descending time order ({unit} {number(up)} is "
+            f"earlier than {unit} {number(up_prev)}, {unit} {number(down)} later than {unit} "
             f"{number(down_prev)}); replayed sorted by (timestamp, file order)"
         )
 

@@ -84,6 +84,11 @@ class EventLog(ABC):
         """The raw text of a line handed out by ``batches`` (None if it has none)."""
         return None
 
+    def elements(self) -> Iterator[tuple[Record, int]] | None:
+        """Pass 2 of a JSON array: each record with its element's 0-based index in the file (a
+        one-line array puts every element on line 1). None: the log is not an array."""
+        return None
+
     @abstractmethod
     def close(self) -> None: ...
 

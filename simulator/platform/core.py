@@ -33,6 +33,8 @@ from lifecycle.codes import (
 from lifecycle.machines import ENDPOINT, SIM, Step
 from simulator.platform.identities import Identities, Person
 from simulator.platform.records import (
+    DRAW,
+    Draw,
     EndpointRecord,
     Part,
     Refused,
@@ -44,8 +46,8 @@ from simulator.platform.records import (
 from simulator.platform.records import json_string as _json_string
 
 __all__ = [
-    "DEFAULT_START", "ERROR_ATTACHED", "MAX_MIGRATION", "EndpointRecord", "Platform", "Refused",
-    "Settings", "SimRecord", "Snapshot", "WorkspaceRecord", "format_ms",
+    "DEFAULT_START", "ERROR_ATTACHED", "MAX_MIGRATION", "OPERATORS", "EndpointRecord", "Platform",
+    "Refused", "Settings", "SimRecord", "Snapshot", "WorkspaceRecord", "format_ms",
 ]
 
 DEFAULT_START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -154,15 +156,16 @@ _AUTO_DETAIL_T: dict[tuple[str, str], Part] = {
 }
 _RESET_DETAIL_T = _text("detail", _RESET_DETAIL)
 
-# Visited networks for the (optional) network events: id, name, country, MCC+MNC.
-_OPERATORS = (
+# Visited networks for the (optional) network events: id, name, country, MCC+MNC (the API
+# stand-in lists them as the platform's operators).
+OPERATORS = (
     (2, "Telekom", "Germany", "26201"), (3, "Vodafone", "Germany", "26202"),
     (5, "O2", "United Kingdom", "23410"), (7, "Orange", "France", "20801"),
     (11, "AT&T", "United States", "310410"), (13, "T-Mobile", "United States", "310260"),
 )
 _VISITED = tuple(
     {"id": op_id, "name": name, "country": {"name": country}, "mcc": plmn[:3], "mnc": plmn[3:]}
-    for op_id, name, country, plmn in _OPERATORS
+    for op_id, name, country, plmn in OPERATORS
 )
 _VOLUME_ZERO: dict[str, Any] = {"volume": {"total": 0}}
 
@@ -551,30 +554,46 @@ class Platform:
         sim: int | None = None,
         status: EndpointStatus = EndpointStatus.ENABLED,
         name: str | None = None,
+        imei: str | Draw | None = DRAW,
+        tags: str | None = None,
+        sim_status: SimStatus | None = None,
     ) -> int:
-        """Create a device (silently). With a SIM: its 51, and with ``activate_on_assign`` an
-        Issued SIM's 8 before it; neither carries ``endpoint`` or ``user`` (spec §4)."""
+        """Create a device (silently). With a SIM: its 51, and before it the SIM's change to
+        ``sim_status`` if it is not there yet (None: with ``activate_on_assign`` an Issued SIM is
+        activated); neither event carries ``endpoint`` or ``user`` (spec §4). ``imei`` is drawn
+        unless given (None: no IMEI)."""
         ws = self._ws(workspace)
         if status != _EP_ENABLED and status != _EP_DISABLED:
             raise Refused(422, "an endpoint is created Enabled or Disabled")
         rec = None
+        step = None
         if sim is not None:
             rec = self._sim(sim)
             if rec.workspace != workspace:
                 raise Refused(404, f"SIM {sim} not found in workspace {workspace}")
             if rec.endpoint is not None:
                 raise Refused(409, f"SIM {sim} is assigned to endpoint {rec.endpoint}")
+            if sim_status is None:
+                if self.settings.activate_on_assign and rec.status == _ISSUED:
+                    step = _ACTIVATE
+            elif sim_status != rec.status:
+                step = _SIM_API.get(int(sim_status))
+                if step is None or step.dest == _DELETE.dest or rec.status not in step.sources:
+                    raise Refused(422, f"SIM {sim} cannot change from '{rec.status.label}' to "
+                                  f"'{SimStatus(sim_status).label}' on assignment")
         ids = self.ids
-        roll = self._random()
-        imei = ids.imei() if roll < 0.85 else ids.imeisv() if roll < 0.95 else None
+        if isinstance(imei, Draw):
+            roll = self._random()
+            imei = ids.imei() if roll < 0.85 else ids.imeisv() if roll < 0.95 else None
         ep = EndpointRecord(
             ids.endpoint_id(), workspace, _EP_STATUS[int(status)],
             ids.device_name() if name is None else name, ids.ip_address(), imei, self.lines,
+            tags=tags, created=self._ms,
         )
         self._endpoints[ep.id] = ep
         if rec is not None:
-            if self.settings.activate_on_assign and rec.status == _ISSUED:
-                self._set_sim(rec, _ACTIVATE, None, None)
+            if step is not None:
+                self._set_sim(rec, step, None, None)
             ep.sim = rec.id
             rec.endpoint = ep.id
             self._emit(
@@ -582,6 +601,12 @@ class Platform:
                 ws.org_part, None, None, rec.sim_part, rec.imsi_part, _imei_detail(ep),
             )
         return ep.id
+
+    def update_endpoint(self, endpoint: int, *, name: str, tags: str | None,
+                        imei: str | None) -> None:
+        """Rename, retag or re-IMEI a device: no event, but the events that follow carry it."""
+        ep = self._endpoint(endpoint)
+        ep.describe(name, tags, imei, self.lines)
 
     def set_endpoint_status(self, endpoint: int, status: EndpointStatus) -> None:
         ep = self._endpoint(endpoint)
@@ -630,6 +655,14 @@ class Platform:
                 self._set_sim(rec, _SUSPEND, user, ep.part)
         if rec is not None:
             self._release(ep, rec, user)
+        ep.status = _EP_STATUS[_ENDPOINT_DELETE.dest]
+
+    def remove_endpoint(self, endpoint: int) -> None:
+        """``DELETE`` of a device as the API takes it: gone silently (spec §2), and refused
+        with 409 while it holds a SIM."""
+        ep = self._endpoint(endpoint)
+        if ep.sim is not None:
+            raise Refused(409, f"endpoint {endpoint} holds SIM {ep.sim}: release it first")
         ep.status = _EP_STATUS[_ENDPOINT_DELETE.dest]
 
     def use_data(self, sim: int, nbytes: int) -> None:
@@ -783,8 +816,8 @@ class Platform:
         )
 
     def _location(self, rec: SimRecord) -> tuple[str, Part]:
-        operator = rec.id % len(_OPERATORS)
-        vlr = _OPERATORS[operator][3][:3] + str(rec.id % 10_000_000).zfill(7)
+        operator = rec.id % len(OPERATORS)
+        vlr = OPERATORS[operator][3][:3] + str(rec.id % 10_000_000).zfill(7)
         return (
             f"New location received from VLR for IMSI='{rec.imsi}', now attached to "
             f"VLR='{vlr}'.",

@@ -24,8 +24,10 @@ from typing import Any, BinaryIO
 import orjson
 
 from lifecycle.codes import EndpointStatus, SimStatus
+from lifecycle.state import FleetState
 from simulator.io import InputError, format_size
 from simulator.platform.core import DEFAULT_START, Platform, Refused, Settings, SimRecord
+from simulator.platform.truth import truth
 
 _HOUR = 3_600_000
 _DAY = 24 * _HOUR
@@ -277,12 +279,13 @@ def generate(
     workspaces: int = 2,
     network_events: bool = False,
     settings: Settings | None = None,
-) -> Iterator[dict[str, Any]]:
+) -> FleetEvents:
     """A synthetic log of ``sims`` SIMs over ``days`` days: canonical event dicts, ascending.
 
     Same arguments, same events. Without ``settings`` the platform activates SIMs on assignment
     (so the log shows the 8-then-51 pattern of endpoints created with a SIM). The events are
-    shared-structure dicts: read them, do not change them.
+    shared-structure dicts: read them, do not change them. Once they are all read,
+    ``.truth()`` is the simulated platform's final state.
     """
     check_fleet(sims, start, days)
     if workspaces < 1:
@@ -293,8 +296,8 @@ def generate(
         settings = dataclasses.replace(settings, network_events=True)
     chosen = settings
 
-    def run(lines: bool) -> Iterator[Any]:
-        return _simulate(sims, seed, start, days, workspaces, chosen, lines)[1]
+    def run(lines: bool, on_end: Callable[[], None]) -> tuple[Platform, Iterator[Any]]:
+        return _simulate(sims, seed, start, days, workspaces, chosen, lines, on_end)
 
     return FleetEvents(run)
 
@@ -304,16 +307,35 @@ class FleetEvents(Iterator[dict[str, Any]]):
 
     ``write_jsonl`` of one not iterated yet runs the fleet on a platform made with
     ``lines=True`` instead, which emits each event as its JSON line (the same bytes, a test
-    holds them equal, at about half the cost of building and dumping the dicts).
+    holds them equal, at about half the cost of building and dumping the dicts). Once every
+    event is out, ``truth()`` is the platform's actual state.
     """
 
-    def __init__(self, run: Callable[[bool], Iterator[Any]]) -> None:
+    def __init__(
+        self, run: Callable[[bool, Callable[[], None]], tuple[Platform, Iterator[Any]]]
+    ) -> None:
         self._run = run
         self._events: Iterator[dict[str, Any]] | None = None
+        self._platform: Platform | None = None
+        self._ended = False
+
+    def _start(self, lines: bool) -> Iterator[Any]:
+        self._platform, events = self._run(lines, self._end)
+        return events
+
+    def _end(self) -> None:
+        self._ended = True
+
+    def truth(self) -> FleetState:
+        """The simulated platform's state after the last event (``lifecycle.state``): what a
+        consumer of these events should end up knowing. Only once the events are exhausted."""
+        if not self._ended or self._platform is None:
+            raise RuntimeError("the truth is known once every event has been read")
+        return truth(self._platform)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         if self._events is None:
-            self._events = self._run(False)
+            self._events = self._start(False)
         return self._events  # a C iterator: no Python frame per event
 
     def __next__(self) -> dict[str, Any]:
@@ -325,7 +347,7 @@ class FleetEvents(Iterator[dict[str, Any]]):
         if self._events is not None:
             return None
         self._events = iter(())  # taken: iterating it now gives nothing
-        lines: Iterator[str] = self._run(True)
+        lines: Iterator[str] = self._start(True)
         return lines
 
 
@@ -350,19 +372,19 @@ def simulate(
     ``FLEET_LIMITS["serve"]``.
     """
     check_fleet(sims, start, days, "serve")
-    return _simulate(sims, seed, start, days, workspaces, settings, False)
+    return _simulate(sims, seed, start, days, workspaces, settings, False, lambda: None)
 
 
 def _simulate(
     sims: int, seed: int, start: datetime | None, days: int, workspaces: int,
-    settings: Settings, lines: bool,
+    settings: Settings, lines: bool, on_end: Callable[[], None],
 ) -> tuple[Platform, Iterator[Any]]:
     start = DEFAULT_START if start is None else start
     if start.tzinfo is None:
         start = start.replace(tzinfo=UTC)
     out: list[Any] = []  # events, or their lines
     platform = Platform(seed=seed, settings=settings, start=start, sink=out.append, lines=lines)
-    batches = _batches(platform, out, sims, seed, start, days, workspaces)
+    batches = _batches(platform, out, sims, seed, start, days, workspaces, on_end)
     return platform, itertools.chain.from_iterable(batches)
 
 
@@ -380,9 +402,10 @@ _BUCKET = 60_000  # ms; also the shortest delay between two steps of one SIM
 def _batches(
     platform: Platform, out: list[Any],
     sims: int, seed: int, start: datetime, days: int, workspaces: int,
+    on_end: Callable[[], None],
 ) -> Iterator[list[Any]]:
     """The events in lists of a few dozen (``chain`` flattens them without a Python frame
-    per event; dumped while still in cache)."""
+    per event; dumped while still in cache); ``on_end()`` once the last list is taken."""
     rng = random.Random(seed * 1_000_003 + 53)
     ws = [platform.add_workspace() for _ in range(workspaces)]
     fleet = _Fleet(platform, rng, ws)
@@ -449,6 +472,7 @@ def _batches(
                 out.clear()
     platform.advance_to(end)
     yield out
+    on_end()
 
 
 def write_jsonl(

@@ -12,8 +12,8 @@ from lifecycle.codes import EndpointStatus, SimStatus
 from simulator.platform.identities import iccid_with_luhn
 
 __all__ = [
-    "SETTING_RANGES", "EndpointRecord", "Part", "Refused", "Settings", "SimRecord", "Snapshot",
-    "WorkspaceRecord", "json_string",
+    "DRAW", "SETTING_RANGES", "Draw", "EndpointRecord", "Part", "Refused", "Settings",
+    "SimRecord", "Snapshot", "WorkspaceRecord", "json_string",
 ]
 
 
@@ -64,6 +64,18 @@ Part: TypeAlias = "dict[str, Any] | str"
 # JSON string literals exactly as orjson writes them (a test holds them equal for every code
 # point but lone surrogates, which orjson refuses), for text built without orjson.
 json_string = json.encoder.encode_basestring
+
+
+class Draw:
+    """The type of ``DRAW``: "draw this value from the seed" where None is a value of its own."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "DRAW"
+
+
+DRAW = Draw()
 
 
 class WorkspaceRecord:
@@ -130,27 +142,41 @@ class SimRecord:
 
 
 class EndpointRecord:
-    __slots__ = ("id", "imei", "ip_address", "name", "part", "sim", "status", "workspace")
+    __slots__ = ("created", "id", "imei", "ip_address", "name", "part", "sim", "status", "tags",
+                 "workspace")
 
     def __init__(
         self, ident: int, workspace: int, status: EndpointStatus, name: str, ip: str,
         imei: str | None,
         lines: bool = False,  # see Part
+        *,
+        tags: str | None = None,
+        created: int = 0,  # ms since the epoch
     ) -> None:
         self.id = ident
         self.workspace = workspace
         self.status = status
-        self.name = name
         self.ip_address = ip
-        self.imei = imei
+        self.created = created
         self.sim: int | None = None
-        self.part: Part
-        if lines:  # the name may be anyone's (escaped); the rest are digits and dots
-            imei_json = "null" if imei is None else f'"{imei}"'
+        self.name = name
+        self.tags = tags
+        self.imei = imei
+        self.part: Part = {}
+        self.describe(name, tags, imei, lines)
+
+    def describe(self, name: str, tags: str | None, imei: str | None, lines: bool) -> None:
+        """Set what events carry of the device; a new ``part`` (events already emitted keep
+        theirs)."""
+        self.name, self.tags, self.imei = name, tags, imei
+        ident, ip = self.id, self.ip_address
+        if lines:  # the name and tags may be anyone's (escaped); the rest are digits and dots
+            imei_json = "null" if imei is None else json_string(imei)
+            tags_json = "null" if tags is None else json_string(tags)
             self.part = (f',"endpoint":{{"id":{ident},"imei":{imei_json},"ip_address":"{ip}",'
-                         f'"name":{json_string(name)},"tags":null}}')
+                         f'"name":{json_string(name)},"tags":{tags_json}}}')
         else:
-            self.part = {"id": ident, "imei": imei, "ip_address": ip, "name": name, "tags": None}
+            self.part = {"id": ident, "imei": imei, "ip_address": ip, "name": name, "tags": tags}
 
     @property
     def obj(self) -> dict[str, Any]:
@@ -159,7 +185,7 @@ class EndpointRecord:
         if type(part) is dict:
             return part
         return {"id": self.id, "imei": self.imei, "ip_address": self.ip_address,
-                "name": self.name, "tags": None}
+                "name": self.name, "tags": self.tags}
 
 
 @dataclass(frozen=True)

@@ -87,21 +87,25 @@ _Head = tuple[
 
 
 def _code_notes(tid: int, src: int, sev: int, said_type: Any, said_source: Any,
-                said_severity: Any) -> list[tuple[str, str]]:
-    """Findings on an envelope's codes: unknown type, a description not the code's own."""
+                said_severity: Any, odd: list[str]) -> list[tuple[str, str]]:
+    """Findings on an envelope's codes: unknown type, a description not the code's own. A
+    description that differs only in letter case (``"INFO"``, spec §1) goes to ``odd``."""
     notes = []
-    wanted = _TYPE_DESC.get(tid)
-    if wanted is None:
+    if tid not in _TYPE_DESC:
         notes.append(("unknown-event-type", f"event type {tid} is in no table of known types; "
                                             "it takes no part in replay"))
-    elif said_type != wanted:
-        notes.append(("code-mismatch", f"event type {tid} is {wanted!r}, not {said_type!r}"))
-    for what, ident, said, table in (("event source", src, said_source, _SOURCE_DESC),
+    for what, ident, said, table in (("event type", tid, said_type, _TYPE_DESC),
+                                     ("event source", src, said_source, _SOURCE_DESC),
                                      ("event severity", sev, said_severity, _SEVERITY_DESC)):
-        if ident not in table:
-            notes.append(("code-mismatch", f"{what} {ident} is none of {sorted(table)}"))
-        elif said != table[ident]:
-            notes.append(("code-mismatch", f"{what} {ident} is {table[ident]!r}, not {said!r}"))
+        wanted = table.get(ident)
+        if wanted is None:
+            if table is not _TYPE_DESC:
+                notes.append(("code-mismatch", f"{what} {ident} is none of {sorted(table)}"))
+        elif said != wanted:
+            if type(said) is str and said.casefold() == wanted.casefold():
+                odd.append(f"{what.replace(' ', '_')}.description {said!r} for {wanted!r}")
+            else:
+                notes.append(("code-mismatch", f"{what} {ident} is {wanted!r}, not {said!r}"))
     return notes
 
 # (event, id, type, source, organisation, sim id, ICCID, endpoint id, line)
@@ -250,13 +254,18 @@ class Replay(LifecycleRules):
             else:
                 if (type(iccid) is not str or not (iccid.isascii() and iccid.isdigit())
                         or not 19 <= len(iccid) <= 20):
-                    self.add("malformed-event", eid, line,
-                             f"sim.iccid {iccid!r} is not 19 or 20 digits")
-                    return
-                ic = int(iccid[:19])
-                if self._iccid_of.get(sid) != ic:
-                    self.identity(sid, ic, eid, line, ())
-                self._iccid_text[sid] = (iccid, ic)
+                    if type(iccid) is not str or not texts.PLACEHOLDER.match(iccid):
+                        self.add("malformed-event", eid, line,
+                                 f"sim.iccid {iccid!r} is not 19 or 20 digits")
+                        return
+                    self.add("lenient-format", eid, line, f"sim.iccid {iccid!r} is a "
+                             "placeholder, as the platform's documentation writes one: not "
+                             "used to identify the SIM")
+                else:
+                    ic = int(iccid[:19])
+                    if self._iccid_of.get(sid) != ic:
+                        self.identity(sid, ic, eid, line, ())
+                    self._iccid_text[sid] = (iccid, ic)
         handler = self._handlers.get(tid)
         if handler is None:
             return
@@ -319,7 +328,8 @@ class Replay(LifecycleRules):
             said_type = code.get("description", _TYPE_DESC.get(tid))
             said_source = source.get("description", _SOURCE_DESC.get(src))
             said_severity = severity.get("description", _SEVERITY_DESC.get(sev))
-        notes = _code_notes(tid, src, sev, said_type, said_source, said_severity)
+        odd = odd or []
+        notes = _code_notes(tid, src, sev, said_type, said_source, said_severity, odd)
         if odd:
             notes.append(("lenient-format", "non-canonical form accepted: " + "; ".join(odd)))
         sid = iccid = epid = None

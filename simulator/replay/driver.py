@@ -17,12 +17,15 @@ from typing import Any, Protocol
 import orjson
 
 from lifecycle.rules import Finding
-from simulator.io import Batch, Limits, Malformed, line_stamp, not_json, open_log
+from simulator.io import Batch, Limits, Malformed, Record, line_stamp, not_json, open_log
 from simulator.replay import decode as envelope_decoder
-from simulator.replay.report import Report, with_entities
+from simulator.replay.report import Report, at_elements, with_entities
 from simulator.replay.state import MAX_FINDINGS
 
 PROGRESS_EVERY = 1 << 16  # events between two calls of a progress callback
+# The event types a finding of the end of the log names: the endpoint status change or reset
+# after which an auto-activation is owed, a migration half left unpaired.
+_NAMED_AT_THE_END = frozenset({42, 43, 68, 69})
 DEFAULT_LIMITS = Limits()
 
 
@@ -66,6 +69,7 @@ class _Run:
         self._seen = 0  # replay findings already copied
         self._progress = progress
         self._count = 0
+        self._elements: dict[tuple[Any, int | None], int] = {}  # see feed_elements
 
     def feed(self, event: Any, line: int | None) -> None:
         replay = self.replay
@@ -154,11 +158,34 @@ class _Run:
             self._seen, self._count = seen, count
         return True
 
+    def feed_elements(self, elements: Iterable[tuple[Record, int]]) -> None:
+        """``feed`` and ``malformed`` for a JSON array's records, each finding placed at its
+        element; those of the end of the log (``finish``) at the element of the event they
+        name (``_elements``: its (id, line), kept only for the types such a finding names)."""
+        mine = self.findings
+        for record, index in elements:
+            before = len(mine)
+            if isinstance(record, Malformed):
+                self.malformed(record.line, record.message)
+            else:
+                value, line = record
+                self.feed(value, line)
+                if type(value) is dict:
+                    kind = value.get("event_type")
+                    if (kind.get("id") if type(kind) is dict else kind) in _NAMED_AT_THE_END:
+                        self._elements.setdefault((value.get("id"), line), index)
+            if len(mine) != before:
+                mine[before:] = at_elements(mine[before:], index)
+
     def finish(self, strict: bool, source: str | None, order: str,
                extra: Iterable[Finding] = ()) -> Report:
         replay = self.replay
         replay.finish()
-        self.findings.extend(replay.findings[self._seen:])
+        late = replay.findings[self._seen:]
+        if self._elements:
+            late = [f if (at := self._elements.get((f.event_id, f.line))) is None
+                    else at_elements([f], at)[0] for f in late]
+        self.findings.extend(late)
         self._seen = len(replay.findings)
         return Report(
             events=replay.events,
@@ -171,6 +198,8 @@ class _Run:
             order=order,
             sims=tuple(sorted(replay.sim_views())),
             endpoints=tuple(sorted(replay.endpoint_views())),
+            # Another ReplayLike (a test's fake) may not offer one: the report then has none.
+            state_of=replay.state_of() if hasattr(replay, "state_of") else None,
         )
 
 
@@ -261,8 +290,11 @@ def validate_path(
                 return run.finish(strict, log.name, str(log.order))
             run = _Run(complete_history, assume_registered, progress, max_findings)  # again
         batches = log.batches()
+        elements = log.elements()
         if batches is not None:
             run.feed_batches(batches, log.line_at if log.recallable else None)
+        elif elements is not None:
+            run.feed_elements(elements)
         else:
             feed, malformed = run.feed, run.malformed
             for record in log:

@@ -29,9 +29,14 @@ def luhn_digit_fast(digits: str) -> str:
 
 class _MigratedSim(NamedTuple):
     id: int
-    iccid: str  # as given; compared on its first 19 digits
+    iccid: str  # as given; compared on its first 19 digits (or a placeholder: ``<iccid>``)
     source: int  # source_workspace.id
     with_luhn: str | None
+
+    @property
+    def ic(self) -> int | None:
+        """The ICCID's first 19 digits, or None for a placeholder."""
+        return int(self.iccid[:19]) if self.iccid.isdigit() else None
 
 
 class _Half(NamedTuple):
@@ -69,8 +74,10 @@ def _parse(detail: Any) -> tuple[str, int, list[_MigratedSim]] | None:
         workspace = item.get("source_workspace")
         source = workspace.get("id") if isinstance(workspace, dict) else None
         with_luhn = item.get("iccid_with_luhn")
-        if (type(ident) is not int or type(iccid) is not str or not iccid.isascii()
-                or not iccid.isdigit() or len(iccid) < 19 or type(source) is not int
+        if (type(ident) is not int or type(iccid) is not str
+                or not ((iccid.isascii() and iccid.isdigit() and len(iccid) >= 19)
+                         or texts.PLACEHOLDER.match(iccid))
+                or type(source) is not int
                 or (with_luhn is not None and type(with_luhn) is not str)):
             return None
         sims.append(_MigratedSim(ident, iccid, source, with_luhn))
@@ -126,7 +133,7 @@ class Migrations:
         sources = frozenset(m.source for m in sims)
         self._check_half(event, kind, org, target, sources, eid, line)
         half = _Half(kind, event["timestamp"], org, target,
-                     frozenset((m.id, int(m.iccid[:19]), m.source) for m in sims),
+                     frozenset((m.id, -1 if m.ic is None else m.ic, m.source) for m in sims),
                      sources, eid, line)
         if eid in self._paired:
             first = self._pending.pop(eid, None)
@@ -192,14 +199,19 @@ class Migrations:
         replay = self._replay
         together = [m.id for m in sims]
         for m in sims:
-            ic = int(m.iccid[:19])
-            if m.with_luhn is not None:
+            ic = m.ic
+            if ic is None:
+                replay.add("lenient-format", eid, line,
+                           f"SIM {m.id}: detail.sims[].iccid {m.iccid!r} is a placeholder, as "
+                           "the platform's documentation writes one: not used to identify it")
+            elif m.with_luhn is not None and not texts.PLACEHOLDER.match(m.with_luhn):
                 wanted = m.iccid[:19] + luhn_digit_fast(m.iccid[:19])
                 if m.with_luhn != wanted:
                     replay.add("luhn", eid, line,
                                f"SIM {m.id}: iccid_with_luhn is {m.with_luhn}, but iccid "
                                f"{m.iccid} with its check digit is {wanted}")
-            replay.identity(m.id, ic, eid, line, together)
+            if ic is not None:
+                replay.identity(m.id, ic, eid, line, together)
             s = replay.touch(m.id, ic, m.source, eid, _MIGRATION, src, line, arrives=arrives)
             if s is not None:
                 replay.migrate(s, m.id, target, eid, line, arrives=arrives)

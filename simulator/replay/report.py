@@ -11,13 +11,14 @@ import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import click
 import orjson
 
 from lifecycle.rules import RULES, Finding, Level
+from lifecycle.state import FleetState
 
 LOG_ENTITY = "log"  # where findings about no SIM or endpoint go (malformed lines, time order)
 
@@ -49,6 +50,14 @@ def entity_of(event: Any) -> str | None:
     return None
 
 
+def _named(entity: str | None, kind: str) -> int | None:
+    """The id in an entity name of that kind: ``_named("SIM 12", "SIM") == 12``."""
+    if entity is None:
+        return None
+    named, _, ident = entity.rpartition(" ")
+    return int(ident) if named == kind and ident.isdigit() else None
+
+
 def _ident(obj: Any) -> int | None:
     if isinstance(obj, dict):
         ident = obj.get("id")
@@ -73,6 +82,17 @@ class Report:
     # every count and the verdict include them.
     omitted: Counter[str] = field(default_factory=Counter)
     max_findings: int | None = None
+    # What replay knew at the end of the log (``state``), built when first asked for.
+    state_of: Callable[[], FleetState] | None = field(default=None, repr=False, compare=False)
+    _state: FleetState | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def state(self) -> FleetState | None:
+        """Every SIM's and device's status (or the possible ones), workspace and holder as the
+        log leaves them (``simulator.replay.final_state``); None for a report made without."""
+        if self._state is None and self.state_of is not None:
+            self._state = self.state_of()
+        return self._state
 
     @property
     def counts_by_rule(self) -> Counter[str]:
@@ -95,6 +115,20 @@ class Report:
         """No errors (and, when strict, no warnings); ``strict=None`` uses the report's own."""
         strict = self.strict if strict is None else strict
         return not (self.findings or self.omitted) if strict else self.errors == 0
+
+    def filtered(self, select: Iterable[str] | None = None,
+                 ignore: Iterable[str] = ()) -> Report:
+        """The report with only the ``select``-ed rules (None: all) less the ``ignore``-d ones,
+        as ruff's options: what is left out is neither shown nor counted. ValueError names an
+        unknown rule code."""
+        chosen = set(RULES) if select is None else set(select)
+        dropped = set(ignore)
+        unknown = sorted((chosen | dropped) - set(RULES))
+        if unknown:
+            raise ValueError(f"unknown rule {', '.join(map(repr, unknown))}")
+        kept = chosen - dropped
+        return replace(self, findings=[f for f in self.findings if f.rule in kept],
+                       omitted=Counter({r: n for r, n in self.omitted.items() if r in kept}))
 
     def failures(self) -> list[Finding]:
         """The kept findings that make the log non-conformant under the report's strictness."""
@@ -120,6 +154,10 @@ class Report:
                     "line": f.line,
                     "message": f.message,
                     "entity": f.entity,
+                    "sim": f.sim if f.sim is not None else _named(f.entity, "SIM"),
+                    "endpoint": (f.endpoint if f.endpoint is not None
+                                 else _named(f.entity, "endpoint")),
+                    "element": f.element,
                 }
                 for f in self.findings
             ],
@@ -151,6 +189,8 @@ def _where(f: Finding) -> str:
     parts = []
     if f.line is not None:
         parts.append(f"line {f.line}")
+    if f.element is not None:
+        parts.append(f"element {f.element}")
     if f.event_id is not None:
         parts.append(f"event {f.event_id}")
     if f.entity is not None:
@@ -299,13 +339,16 @@ def render(report: Report, fmt: str, *, color: bool = False) -> str:
 
 
 def with_entities(findings: Iterable[Finding], event: Any) -> list[Finding]:
-    """``findings`` with the entity of ``event`` filled in where replay left it out."""
-    name: str | None = None
-    out = []
-    for f in findings:
-        if f.entity is None:
-            name = name or entity_of(event)
-            if name is not None:
-                f = Finding(f.rule, f.event_id, f.line, f.message, name)
-        out.append(f)
-    return out
+    """``findings`` with the entity of ``event`` and the SIM and endpoint ids it names filled in
+    where replay left them out."""
+    if not isinstance(event, dict):
+        return list(findings)
+    name = entity_of(event)
+    sim, endpoint = _ident(event.get("sim")), _ident(event.get("endpoint"))
+    return [f if f.entity is not None else replace(f, entity=name, sim=sim, endpoint=endpoint)
+            for f in findings]
+
+
+def at_elements(findings: Iterable[Finding], element: int) -> list[Finding]:
+    """``findings`` placed at a JSON array input's element (its 0-based index)."""
+    return [f if f.element is not None else replace(f, element=element) for f in findings]

@@ -347,6 +347,12 @@ class LifecycleRules(EntityState):
         size = batch.get("batch_size") if isinstance(batch, dict) else None
         first = batch.get("first_iccid") if isinstance(batch, dict) else None
         last = batch.get("last_iccid") if isinstance(batch, dict) else None
+        if (type(first) is str and type(last) is str
+                and (texts.PLACEHOLDER.match(first) or texts.PLACEHOLDER.match(last))):
+            self.add("lenient-format", eid, line,
+                     f"detail.sim_batch: {first}..{last} holds a placeholder, as the platform's "
+                     "documentation writes one: the batch's ICCIDs are unknown")
+            return None
         if (type(size) is not int or type(first) is not str or type(last) is not str
                 or not (first + last).isascii() or not first.isdigit()
                 or not last.isdigit()):

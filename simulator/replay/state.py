@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, NamedTuple
 
 from lifecycle.codes import EndpointStatus, SimStatus, Source
 from lifecycle.machines import ENDPOINT, SIM, mask_of
 from lifecycle.rules import Finding
+from lifecycle.state import ENDPOINT_LABELS, SIM_LABELS, EndpointState, FleetState, SimState
 from simulator.replay import texts as texts
 
 
@@ -50,6 +52,8 @@ DELETED_MASK = 1 << SimStatus.DELETED
 _FT = 1 << SimStatus.FACTORY_TEST
 _SIM_ALIVE = SIM.all_mask & ~DELETED_MASK
 _EP_ALIVE = ENDPOINT.all_mask & ~(1 << EndpointStatus.DELETED)
+_EP_DISABLED = 1 << EndpointStatus.DISABLED
+_EP_DELETED = 1 << EndpointStatus.DELETED
 _AUTO_ACTIVATION = (8, POLICY)
 
 SIM_NEXT = SIM.next_mask
@@ -80,6 +84,35 @@ class EndpointEntry:
         self.sim: int | None = UNKNOWN
         self.last_id: int | None = None
         self.last_line: int | None = None
+
+
+def build_state(sims: dict[int, SimEntry], eps: dict[int, EndpointEntry],
+                iccid_texts: dict[int, tuple[str, int]], iccids: dict[int, int]) -> FleetState:
+    """The tables of entities as a ``FleetState``.
+
+    An endpoint's deletion emits no event (spec §4): the platform disables it (43) and releases
+    its SIM (50) first, so wherever it may be Disabled and may hold no SIM it may also be Deleted.
+    """
+    out_sims = []
+    for sid, s in sims.items():
+        text = iccid_texts.get(sid)
+        if text is not None:
+            iccid: str | None = text[0]
+        else:
+            ic = iccids.get(sid)
+            iccid = None if ic is None else f"{ic:019d}"
+        ep = s.ep
+        out_sims.append(SimState(sid, iccid, SIM_LABELS[s.mask], s.org,
+                                 None if ep == UNKNOWN else ep, ep != UNKNOWN))
+    out_eps = []
+    for epid, e in eps.items():
+        mask, held_sim = e.mask, e.sim
+        if mask & _EP_DISABLED and (held_sim is None or held_sim == UNKNOWN):
+            mask |= _EP_DELETED
+        out_eps.append(EndpointState(epid, ENDPOINT_LABELS[mask],
+                                     None if held_sim == UNKNOWN else held_sim,
+                                     held_sim != UNKNOWN))
+    return FleetState.of(out_sims, out_eps)
 
 
 def after(last_id: int | None, last_line: int | None) -> str:
@@ -143,6 +176,15 @@ class EntityState:
             epid: EndpointView(e.mask, e.sim if held(e.sim) else None)
             for epid, e in self._eps.items()
         }
+
+    def state(self) -> FleetState:
+        """What replay knows now of every SIM and endpoint, in the shape the truth has."""
+        return self.state_of()()
+
+    def state_of(self) -> Callable[[], FleetState]:
+        """``state`` for later: it holds the entity tables, not the rest of the replay (the
+        table of event ids grows with the log), so a report can offer it at no cost."""
+        return partial(build_state, self._sims, self._eps, self._iccid_text, self._iccid_of)
 
     def report_owed(self) -> None:
         """End of log: the auto-activations still owed for sure (``pending-auto-activation``)."""

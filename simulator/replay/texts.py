@@ -24,6 +24,8 @@ SIM_DELETED = re.compile(
     r"SIM (\d{1,30}) \((\d{1,30})\) has been deleted by (.*)\Z", re.DOTALL | re.ASCII)
 SIM_RELEASED = re.compile(r"SIM (\d{1,30}) released from endpoint (\d{1,30})\Z", re.ASCII)
 SIM_ASSIGNED = re.compile(r"SIM (\d{1,30}) assigned to endpoint (\d{1,30})\Z", re.ASCII)
+# A value the platform's documentation leaves for the reader to fill in: ``<iccid>``.
+PLACEHOLDER = re.compile(r"<[\w. -]+>\Z")
 
 
 # The same texts built from their parts: building the expected text and comparing costs a quarter

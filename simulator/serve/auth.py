@@ -179,23 +179,47 @@ def parse_rate(text: str) -> float:
 
 
 class RateLimiter:
-    """A token bucket per client: ``rate`` requests a second, bursts up to max(1, rate)."""
+    """A token bucket per client: ``rate`` requests a second, bursts up to max(1, rate).
 
-    def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+    Buckets live in least-recently-used order; a bucket that has refilled is the same as no
+    bucket, so each request drops the refilled ones at the old end (amortised O(1)), and past
+    ``max_clients`` the least recently used goes too: memory is bounded however many client
+    addresses a caller can show.
+    """
+
+    def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic,
+                 max_clients: int = 10_000) -> None:
         self.rate = rate
         self.capacity = max(1.0, rate)
         self.clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self.max_clients = max_clients
+        self.refill = self.capacity / rate  # seconds for an empty bucket to be full again
+        self._buckets: dict[str, tuple[float, float]] = {}  # oldest use first
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
     def acquire(self, client: str) -> float:
         """0 when the request may go ahead, otherwise the seconds until it could."""
         with self._lock:
             now = self.clock()
-            tokens, then = self._buckets.get(client, (self.capacity, now))
+            buckets = self._buckets
+            tokens, then = buckets.pop(client, (self.capacity, now))
+            self._expire(now)
             tokens = min(self.capacity, tokens + (now - then) * self.rate)
+            wait = 0.0
             if tokens >= 1.0:
-                self._buckets[client] = (tokens - 1.0, now)
-                return 0.0
-            self._buckets[client] = (tokens, now)
-            return (1.0 - tokens) / self.rate
+                tokens -= 1.0
+            else:
+                wait = (1.0 - tokens) / self.rate
+            buckets[client] = (tokens, now)
+            return wait
+
+    def _expire(self, now: float) -> None:
+        buckets = self._buckets
+        while buckets:
+            oldest = next(iter(buckets))
+            if len(buckets) < self.max_clients and now - buckets[oldest][1] < self.refill:
+                return
+            del buckets[oldest]

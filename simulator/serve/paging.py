@@ -35,9 +35,12 @@ class Page:
         return items[self.start : self.start + self.per_page]
 
 
-def page_of(total: int, page: int | None, per_page: int | None) -> Page:
-    """The page to serve for the request's ``page`` and ``per_page`` (either may be absent)."""
-    size = DEFAULT_PER_PAGE if per_page is None or per_page < 1 else min(per_page, MAX_PER_PAGE)
+def page_of(total: int, page: int | None, per_page: int | None, *,
+            default: int = DEFAULT_PER_PAGE, maximum: int = MAX_PER_PAGE) -> Page:
+    """The page to serve for the request's ``page`` and ``per_page`` (either may be absent);
+    ``default`` and ``maximum`` are the collection's (events 1000 and 1000, SIMs 2000 and
+    2500)."""
+    size = default if per_page is None or per_page < 1 else min(per_page, maximum)
     pages = max(1, -(-total // size))
     number = 1 if page is None else min(max(page, 1), pages)
     return Page(number=number, per_page=size, total=total, pages=pages)

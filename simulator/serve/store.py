@@ -16,10 +16,11 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lifecycle.codes import SEVERITY_DESCRIPTIONS, SOURCE_DESCRIPTIONS
-from lifecycle.events import EnvelopeError, canonical_timestamp, dumps
+from lifecycle.events import dumps, format_timestamp
 
 
 class QueryError(ValueError):
@@ -135,19 +136,20 @@ def make_row(seq: int, event: dict[str, Any]) -> Row:
 
 
 Predicate = Callable[[Row], bool]
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+_INTEGER = re.compile(r"^-?[0-9]{1,19}$")
 
 
 def _int(key: str, value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
+    if not _INTEGER.match(value):
         raise QueryError(f"Search criteria {key}:{value} is invalid: expected a number",
-                         INVALID_QUERY) from None
+                         INVALID_QUERY)
+    return int(value)
 
 
 def _code(key: str, value: str, table: dict[int, str]) -> int:
-    if value.lstrip("-").isdigit():
+    if _INTEGER.match(value):
         return int(value)
     for ident, description in table.items():
         if description.lower() == value.lower():
@@ -156,14 +158,40 @@ def _code(key: str, value: str, table: dict[int, str]) -> int:
                      + ", ".join(f"{i} ({d})" for i, d in table.items()), INVALID_QUERY)
 
 
-def _moment(key: str, value: str, *, end_of_day: bool) -> str:
-    if _DATE.match(value):
-        return value + ("T23:59:59.999Z" if end_of_day else "T00:00:00.000Z")
-    try:
-        return canonical_timestamp(value)[0]
-    except EnvelopeError:
+_MOMENT = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
+    r"(Z|[+-]\d{2}:?\d{2})?)?$",
+    re.ASCII,
+)
+
+
+def moment(key: str, value: str, *, end_of_day: bool) -> str:
+    """A date or date-time of ``q`` as a canonical timestamp, checked as a real instant.
+
+    A date alone is its day's first (``from``) or last (``until``) millisecond. A leap second
+    (``23:59:60``, the last second of a UTC day) counts as its day's last millisecond.
+    """
+    found = _MOMENT.match(value)
+    if found is None:
         raise QueryError(f"Search criteria {key}:{value} is invalid: expected "
-                         "YYYY-MM-DDTHH:mm:ssZ or YYYY-MM-DD", INVALID_QUERY) from None
+                         "YYYY-MM-DDTHH:mm:ssZ or YYYY-MM-DD", INVALID_QUERY)
+    year, month, day, hour, minute, second, frac, zone = found.groups()
+    if hour is None:
+        hour, minute, second, frac = ("23", "59", "59", "999") if end_of_day else ("0",) * 4
+    leap = (hour, minute, second) == ("23", "59", "60")
+    try:
+        moment = datetime(int(year), int(month), int(day), int(hour), int(minute),
+                          59 if leap else int(second), (999_000 if leap else
+                                                        int((frac or "0")[:6].ljust(6, "0"))),
+                          tzinfo=UTC)
+        if zone and zone != "Z":
+            sign = -1 if zone[0] == "+" else 1
+            digits = zone[1:].replace(":", "")
+            moment += sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    except (ValueError, OverflowError) as exc:
+        raise QueryError(f"Search criteria {key}:{value} is not a real instant: {exc}",
+                         INVALID_QUERY) from None
+    return format_timestamp(moment)
 
 
 def _bool(key: str, value: str) -> bool:
@@ -181,7 +209,7 @@ def _contains(get: Callable[[Row], str], value: str) -> Predicate:
 
 
 def _iccid(value: str, key: str) -> Predicate:
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise QueryError(f"Search criteria {key}:{value} is invalid: expected digits",
                          INVALID_QUERY)
     prefix = value[:19]
@@ -208,18 +236,18 @@ def _filter(key: str, value: str) -> Predicate:
         return _iccid(value, key)
     if key == "endpoint":
         by_name = _contains(lambda row: row.endpoint, value)
-        if value.isdigit():
+        if value.isascii() and value.isdigit():
             ident = int(value)
             return lambda row: row.endpoint_id == ident or by_name(row)
         return by_name
     if key == "user":
         by_name = _contains(lambda row: row.user, value)
-        if value.isdigit():
+        if value.isascii() and value.isdigit():
             ident = int(value)
             return lambda row: row.user_id == ident or by_name(row)
         return by_name
     if key == "timestamp":  # the platform's one-day filter
-        day = _moment(key, value, end_of_day=False)[:10]
+        day = moment(key, value, end_of_day=False)[:10]
         return lambda row: row.timestamp.startswith(day)
     getters: dict[str, Callable[[Row], str]] = {
         "description": lambda row: row.description,
@@ -271,7 +299,7 @@ def parse_q(text: str | None) -> Query:
         if key in ("from", "until"):
             if key in bounds:
                 raise QueryError(f"Search criteria {key} is given twice", INVALID_QUERY)
-            bounds[key] = _moment(key, value, end_of_day=key == "until")
+            bounds[key] = moment(key, value, end_of_day=key == "until")
             continue
         by_key.setdefault(key, []).append(_filter(key, value))
     if bounds:
@@ -362,8 +390,8 @@ class EventStore:
         for event in events:
             self.append(event)
 
-    def append(self, event: dict[str, Any]) -> None:
-        """Add one canonical event (the platform's sink)."""
+    def append(self, event: dict[str, Any]) -> Row:
+        """Add one canonical event (the platform's sink); its row."""
         with self._lock:
             row = make_row(self._seq, event)
             self._seq += 1
@@ -373,6 +401,7 @@ class EventStore:
                 self.latest_sim[(row.workspace, row.sim_ids[0])] = event["sim"]
             if isinstance(event.get("endpoint"), dict) and row.endpoint_id is not None:
                 self.latest_endpoint[(row.workspace, row.endpoint_id)] = event["endpoint"]
+            return row
 
     def __len__(self) -> int:
         return self._seq

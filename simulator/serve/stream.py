@@ -1,12 +1,13 @@
 """A webhook streamer like the platform's Data Streamer: POST events to a URL, at least once.
 
 Each request carries one event (a JSON object) or, in bulk mode, a JSON array of up to ``bulk``
-events, with the caller's headers. ``timeout`` is a deadline for the whole request (connecting,
-sending, the answer's head and up to ``MAX_ANSWER`` bytes of its body), not for each read: a
-receiver that trickles a byte at a time is cut off at the deadline. A request that times out,
-cannot connect, or gets a 5xx (or 429) is sent again, at most ``MAX_RETRIES`` times, after an
-exponential backoff with jitter (``backoff * 2**attempt``, at most ``max_backoff``, plus up to
-half of it again, drawn from a seeded RNG; a ``Retry-After`` in seconds or as an HTTP date is
+events, with the caller's headers, ``interval`` seconds apart (bulk mode sends at intervals,
+spec §9). ``timeout`` is a deadline for the whole request (connecting, sending, the answer's
+head and up to ``MAX_ANSWER`` bytes of its body), not for each read: a receiver that trickles
+a byte at a time is cut off at the deadline. A request that times out, cannot connect, or gets
+a 5xx (or 429) is sent again, at most ``MAX_RETRIES`` times, after an exponential backoff with
+jitter (``backoff * 2**attempt``, at most ``max_backoff``, plus up to half of it again, drawn
+from a seeded RNG; a ``Retry-After`` in seconds or as an HTTP date is
 honoured up to ``max_backoff``). Other answers (4xx) fail that request at once. A request that
 still fails after ``retries`` retries means the receiver is down: the streamer stops, and the
 events not sent count as failed. With probability ``duplicates`` a delivered request is sent a
@@ -125,6 +126,7 @@ class Streamer:
         timeout: float = 10.0,
         backoff: float = 0.5,
         max_backoff: float = 30.0,
+        interval: float = 0.0,
         seed: int = 0,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
@@ -139,12 +141,15 @@ class Streamer:
             raise InputError(f"--timeout {timeout}: more than 0 and at most {MAX_TIMEOUT:g} s")
         if not 0 <= backoff <= MAX_BACKOFF or not 0 <= max_backoff <= MAX_TIMEOUT:
             raise InputError(f"--backoff {backoff}: 0 to {MAX_BACKOFF:g} s")
+        if not 0 <= interval <= MAX_TIMEOUT:
+            raise InputError(f"--interval {interval}: 0 to {MAX_TIMEOUT:g} s")
         self.url = check_url(url)
         self.bulk = bulk
         self.duplicates = duplicates
         self.retries = retries
         self.backoff = backoff
         self.max_backoff = max_backoff
+        self.interval = interval
         self.sleep = sleep
         # Separate streams: whether an event is duplicated must not depend on retries.
         self._dup = random.Random(seed * 2 + 1)
@@ -178,7 +183,9 @@ class Streamer:
         """POST every body (one encoded event each); ``progress(n)`` after n more are done."""
         report = report or StreamReport(self.url)
         source = iter(bodies)
-        for batch in self._batches(source):
+        for number, batch in enumerate(self._batches(source)):
+            if number and self.interval:
+                self.sleep(self.interval)
             report.events += len(batch)
             payload = batch[0] if self.bulk is None else b"[" + b",".join(batch) + b"]"
             outcome = self._deliver(payload, report)

@@ -1,31 +1,44 @@
 """What the stand-in serves: workspaces, their events and, unless it serves a recorded log, the
-simulated platform that produces more of them. No FastAPI here.
+simulated platform that produces more of them, with the ledger of what only the API shows.
+No FastAPI here.
 
-One lock guards the platform and the event store together, so concurrent requests see each
-change whole: its events are appended, in emission order, before the lock is released. While
-serving, the platform's clock follows the wall clock from where the fleet left it (``realtime``),
-so events of live changes get increasing timestamps and the factory-test period runs on.
+One lock guards the platform, the ledger and the event store together, so concurrent requests
+see each change whole: its events are appended, in emission order, before the lock is released.
+While serving, the platform's clock follows the wall clock from where the fleet left it
+(``realtime``), so events of live changes get increasing timestamps and the factory-test period
+runs on.
 """
 
 from __future__ import annotations
 
+import random
 import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from lifecycle.codes import EndpointStatus, SimStatus
+from lifecycle.codes import EndpointStatus
 from lifecycle.events import EnvelopeError, normalize
-from simulator.platform import EndpointRecord, Platform, SimRecord
+from simulator.platform import EndpointRecord, Platform, Refused, SimRecord
 from simulator.serve.auth import Credentials, User
+from simulator.serve.ledger import Ledger
 from simulator.serve.store import EventStore
+from simulator.serve.views import endpoint_json, recorded_sim, sim_json
+
+DEFAULT_UNREGISTERED = 4  # batches a served fleet keeps for registration by BIC
+NOT_FOUND = 1401  # the platform's InvalidReference, recorded for an unknown endpoint id
 
 
 class ReadOnly(Exception):
     """A change asked of a stand-in that serves a recorded log."""
+
+
+def missing(kind: str, ident: object) -> Refused:
+    """404 worded as the platform words it: ``Endpoint with Id '-1' not found.``"""
+    return Refused(404, f"{kind} with Id '{ident}' not found.", NOT_FOUND)
 
 
 @dataclass
@@ -36,10 +49,16 @@ class World:
     realtime: bool = True
     clock: Callable[[], float] = time.monotonic
     skipped: int = 0  # events of a recorded log that could not be served (no envelope)
+    ledger: Ledger = field(default_factory=Ledger)
+    # A device created with an Issued SIM and no word on its status activates it (8, then 51),
+    # as the platform did in 2022; off, it activates only with sim.activate or sim.status.
+    activate_on_assign: bool = False
 
     def __post_init__(self) -> None:
         self.lock = threading.RLock()
         self._last_tick = self.clock()
+        self.version = 0  # moves on with every change: list views are cached per version
+        self._views: dict[tuple[str, int], tuple[int, list[dict[str, Any]]]] = {}
 
     # ------------------------------------------------------------------ building
 
@@ -62,7 +81,9 @@ class World:
         for event in kept:
             org = event["organisation"]
             workspaces.setdefault(org["id"], str(org.get("name") or f"Workspace {org['id']}"))
-        world = cls(store=EventStore(kept), workspaces=workspaces)
+        world = cls(store=EventStore(), workspaces=workspaces)
+        for event in kept:
+            world.append(event)
         world.skipped = skipped
         return world
 
@@ -80,22 +101,36 @@ class World:
         return world
 
     @classmethod
-    def from_fleet(cls, *, sims: int, seed: int, **options: Any) -> World:
+    def from_fleet(cls, *, sims: int, seed: int, unregistered: int = DEFAULT_UNREGISTERED,
+                   **options: Any) -> World:
         """Serve the fleet ``generate(sims=, seed=, **options)`` gives, and its platform live:
-        changes that follow append to the same log."""
+        changes that follow append to the same log. ``unregistered`` batches are delivered to
+        the workspaces (in turn) but not registered: ``PATCH /api/v1/sim_batch/bic/{bic}``."""
         from simulator.platform import fleet
 
         settings = options.pop("settings", None) or fleet.default_settings(
             network_events=bool(options.pop("network_events", False)))
         platform, events = fleet.simulate(sims=sims, seed=seed, settings=settings, **options)
-        store = EventStore()
-        for event in events:
-            store.append(event)
-        platform.sink = platform.events.append  # from now on into platform.events
         workspaces = {ident: ws.name for ident, ws in platform.workspaces.items()}
-        world = cls(store=store, workspaces=workspaces, platform=platform)
+        world = cls(store=EventStore(), workspaces=workspaces, platform=platform)
+        for event in events:
+            world.append(event)
+        platform.sink = platform.events.append  # from now on into platform.events
         world.drain()
+        rng = random.Random(seed * 1_000_003 + 67)
+        order = list(workspaces)
+        world.ledger.add_batches(seed, [
+            (order[i % len(order)], 1 if i < len(order) else rng.randint(2, 20))
+            for i in range(max(0, unregistered))
+        ])
         return world
+
+    def append(self, event: dict[str, Any]) -> None:
+        """Serve one more event (the caller holds the lock, or nobody serves yet)."""
+        row = self.store.append(event)
+        self.ledger.index(row, event)
+        org = event["organisation"]
+        self.workspaces.setdefault(org["id"], str(org.get("name")))
 
     def drain(self) -> None:
         """Move the platform's new events into the store (the caller holds the lock).
@@ -106,9 +141,7 @@ class World:
             return
         events = self.platform.events
         for event in events:
-            self.store.append(event)
-            self.workspaces.setdefault(event["organisation"]["id"],
-                                       str(event["organisation"].get("name")))
+            self.append(event)
         events.clear()
 
     def accounts(self) -> list[tuple[int, dict[str, Any]]]:
@@ -150,6 +183,7 @@ class World:
                 yield self.platform
             finally:
                 self.drain()
+                self.version += 1
 
     @contextmanager
     def inspect(self) -> Iterator[Platform]:
@@ -159,62 +193,74 @@ class World:
         with self.lock:
             yield self.platform
 
+    def own_sim(self, platform: Platform, workspace: int, sim: int) -> SimRecord:
+        """The workspace's SIM (deleted ones included), or the platform's 404."""
+        record = platform.sims.get(sim)
+        if record is None or record.workspace != workspace:
+            raise missing("SIM", sim)
+        return record
+
+    def own_endpoint(self, platform: Platform, workspace: int, endpoint: int) -> EndpointRecord:
+        """The workspace's device, or the platform's 404 (a deleted device is gone)."""
+        record = platform.endpoints.get(endpoint)
+        if (record is None or record.workspace != workspace
+                or record.status == EndpointStatus.DELETED):
+            raise missing("Endpoint", endpoint)
+        return record
+
     # ------------------------------------------------------------------ views
 
-    def sim_view(self, workspace: int, sim_id: int) -> dict[str, Any] | None:
-        """The SIM as ``GET /api/v1/sim/{id}`` shows it, or None if not in this workspace."""
+    def sim_view(self, workspace: int, sim_id: int) -> dict[str, Any]:
+        """The SIM as ``GET /api/v1/sim/{id}`` shows it; Refused 404 if not in the workspace."""
         with self.lock:
             if self.platform is None:
                 sim = self.store.latest_sim.get((workspace, sim_id))
-                return None if sim is None else dict(sim)
-            record = self.platform.sims.get(sim_id)
-            if record is None or record.workspace != workspace:
-                return None
-            return sim_json(record, self.workspaces, self.platform)
+                if sim is None:
+                    raise missing("SIM", sim_id)
+                return recorded_sim(sim, workspace, self.workspaces)
+            record = self.own_sim(self.platform, workspace, sim_id)
+            return sim_json(record, self.platform, self.workspaces, self.ledger)
 
-    def endpoint_view(self, workspace: int, endpoint_id: int) -> dict[str, Any] | None:
+    def endpoint_view(self, workspace: int, endpoint_id: int) -> dict[str, Any]:
         with self.lock:
             if self.platform is None:
                 endpoint = self.store.latest_endpoint.get((workspace, endpoint_id))
-                return None if endpoint is None else dict(endpoint)
-            record = self.platform.endpoints.get(endpoint_id)
-            if (record is None or record.workspace != workspace
-                    or record.status == EndpointStatus.DELETED):  # a deleted device is gone
-                return None
-            return endpoint_json(record, self.platform)
+                if endpoint is None:
+                    raise missing("Endpoint", endpoint_id)
+                return dict(endpoint)
+            record = self.own_endpoint(self.platform, workspace, endpoint_id)
+            return endpoint_json(record, self.platform, self.ledger)
 
+    def sims(self, workspace: int) -> list[dict[str, Any]]:
+        """Every SIM of the workspace as the list shows it (cached until the next change)."""
+        return self._listing("sim", workspace)
 
-def _status(status: SimStatus | EndpointStatus) -> dict[str, Any]:
-    return {"id": int(status), "description": status.label}
+    def endpoints(self, workspace: int) -> list[dict[str, Any]]:
+        """Every device of the workspace as the list shows it (cached until the next change)."""
+        return self._listing("endpoint", workspace)
 
+    def _listing(self, kind: str, workspace: int) -> list[dict[str, Any]]:
+        with self.lock:
+            cached = self._views.get((kind, workspace))
+            if cached is not None and cached[0] == self.version:
+                return cached[1]
+            items = self._build(kind, workspace)
+            if len(self._views) >= 64:
+                self._views.clear()
+            self._views[(kind, workspace)] = (self.version, items)
+            return items
 
-def sim_json(record: SimRecord, workspaces: dict[int, str], platform: Platform) -> dict[str, Any]:
-    """A SIM as the platform's ``GET /api/v1/sim/{id}`` shows it (the fields we model)."""
-    endpoint = None if record.endpoint is None else platform.endpoints.get(record.endpoint)
-    return {
-        "id": record.id,
-        "iccid": record.iccid19,
-        "iccid_with_luhn": record.iccid,
-        "production_date": record.obj.get("production_date"),
-        "status": _status(record.status),
-        "customer_org": {"id": record.workspace, "name": workspaces.get(record.workspace)},
-        "imsi": dict(record.imsi_obj),
-        "endpoint": None if endpoint is None else {"id": endpoint.id, "name": endpoint.name},
-    }
-
-
-def endpoint_json(record: EndpointRecord, platform: Platform) -> dict[str, Any]:
-    """An endpoint as the platform's ``GET /api/v1/endpoint/{id}`` shows it (what we model)."""
-    sim = None if record.sim is None else platform.sims.get(record.sim)
-    return {
-        "id": record.id,
-        "name": record.name,
-        "status": _status(record.status),
-        "ip_address": record.ip_address,
-        "imei": record.imei,
-        "tags": None,
-        "sim": None if sim is None else {
-            "id": sim.id, "iccid": sim.iccid19, "iccid_with_luhn": sim.iccid,
-            "status": _status(sim.status),
-        },
-    }
+    def _build(self, kind: str, workspace: int) -> list[dict[str, Any]]:
+        platform = self.platform
+        if platform is None:
+            if kind == "sim":
+                return [recorded_sim(sim, ws, self.workspaces)
+                        for (ws, _), sim in self.store.latest_sim.items() if ws == workspace]
+            return [dict(ep) for (ws, _), ep in self.store.latest_endpoint.items()
+                    if ws == workspace]
+        if kind == "sim":
+            return [sim_json(rec, platform, self.workspaces, self.ledger)
+                    for rec in platform.sims.values() if rec.workspace == workspace]
+        return [endpoint_json(ep, platform, self.ledger, detail=False)
+                for ep in platform.endpoints.values()
+                if ep.workspace == workspace and ep.status != EndpointStatus.DELETED]

@@ -36,7 +36,7 @@ from lifecycle.codes import (
     luhn_digit,
 )
 from lifecycle.events import format_timestamp
-from simulator.platform import Platform, Refused, Settings
+from simulator.platform import FleetLog, Platform, Refused, Settings, truth
 
 __all__ = [
     "Run", "events", "fleets", "iccids", "lifecycles", "operations", "run_operations",
@@ -416,22 +416,24 @@ _SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86_400}
 
 
 @st.composite
-def _lifecycle(draw: st.DrawFn, max_steps: int, settings: Settings | None) -> list[dict[str, Any]]:
+def _lifecycle(draw: st.DrawFn, max_steps: int, settings: Settings | None) -> FleetLog:
     start = draw(st.sampled_from(["Issued", "Activated", "Factory Test"]))
     steps = [{"op": "register", "sims": ["s1"], "status": start, "workspace": "w1"}]
     steps += draw(st.lists(operations(), max_size=max_steps))
-    return run_operations(steps, seed=draw(st.integers(0, 2**32 - 1)), settings=settings).events
+    run = run_operations(steps, seed=draw(st.integers(0, 2**32 - 1)), settings=settings)
+    return FleetLog(run.events, truth(run.platform))
 
 
 def lifecycles(
     *, max_steps: int = 30, settings: Settings | None = None
-) -> st.SearchStrategy[list[dict[str, Any]]]:
+) -> st.SearchStrategy[FleetLog]:
     """One SIM's lifecycle: the events of the simulated platform driven by random operations.
 
     The SIM is registered first (Issued, Activated or Factory Test), then up to ``max_steps``
     operations from ``operations()`` follow, refused ones included (they emit nothing). The
     result is a valid log in ascending time: the SIM's events, its endpoints' and, after a
-    migration, a second workspace's.
+    migration, a second workspace's. It is a list of event dicts whose ``truth`` attribute is
+    the platform's state after them (``lifecycle.state.FleetState``).
 
     >>> [e["event_type"]["id"] for e in lifecycles().example()]  # doctest: +SKIP
     [48, 45, 51, 43, 8, 50]
@@ -441,20 +443,24 @@ def lifecycles(
 
 def fleets(
     *, max_sims: int = 20, days: int = 30, max_workspaces: int = 3
-) -> st.SearchStrategy[list[dict[str, Any]]]:
+) -> st.SearchStrategy[FleetLog]:
     """A generated fleet's log (``simulator.platform.fleet.generate``) of a drawn seed and size.
 
     At most ``max_sims`` SIMs over ``days`` days in 1 to ``max_workspaces`` workspaces, network
-    events on or off. Same draw, same log.
+    events on or off. Same draw, same log. A list of event dicts whose ``truth`` attribute is
+    the platform's state after them.
 
     >>> fleets(max_sims=5).example()[0]["event_type"]["description"]  # doctest: +SKIP
     'SIM registration'
     """
+    return st.builds(_fleet, st.integers(1, max_sims), st.integers(0, 2**32 - 1),
+                     st.integers(1, max_workspaces), st.booleans(), st.just(days))
+
+
+def _fleet(sims: int, seed: int, workspaces: int, network: bool, days: int) -> FleetLog:
     from simulator.platform import generate
 
-    return st.builds(
-        lambda sims, seed, workspaces, network: list(generate(
-            sims=sims, seed=seed, days=days, workspaces=workspaces, network_events=network)),
-        st.integers(1, max_sims), st.integers(0, 2**32 - 1),
-        st.integers(1, max_workspaces), st.booleans(),
-    )
+    events = generate(sims=sims, seed=seed, days=days, workspaces=workspaces,
+                      network_events=network)
+    log = list(events)
+    return FleetLog(log, events.truth())
