@@ -188,7 +188,7 @@ class Replay(LifecycleRules):
         if (type(event) is Envelope and raw is not None and self._recall is not None
                 and (stamp := event.timestamp).encode().translate(DIGITS_TO_ZERO)
                 == TIMESTAMP_SHAPE
-                and ((stamp[:17] == self._minute and stamp[17] < "6") or self._real(stamp))
+                and ((stamp.startswith(self._minute) and stamp[17] < "6") or self._real(stamp))
                 and (detail := orjson.loads(memoryview(event.detail)) if event.detail
                      else _NO_DETAIL) is not None and type(detail) is not str):
             # The fast path: msgspec has checked all that the dict path checks below.
@@ -299,7 +299,7 @@ class Replay(LifecycleRules):
             canonical = (
                 type(eid) is int and type(stamp) is str
                 and stamp.encode().translate(DIGITS_TO_ZERO) == TIMESTAMP_SHAPE
-                and ((stamp[:17] == self._minute and stamp[17] < "6") or self._real(stamp))
+                and ((stamp.startswith(self._minute) and stamp[17] < "6") or self._real(stamp))
                 and type(code) is dict and type(tid := code["id"]) is int
                 and type(source) is dict and type(src := source["id"]) is int
                 and type(severity) is dict and type(sev := severity["id"]) is int
