@@ -10,8 +10,10 @@ from simulator.replay.core import EndpointView, Replay, SimView
 from simulator.replay.driver import validate, validate_path
 from simulator.replay.final import final_state, parse_at, replay_path, state_path
 from simulator.replay.report import RENDERERS, Report, render
+from simulator.replay.state import MAX_FINDINGS
 
 __all__ = [
+    "MAX_FINDINGS",
     "RENDERERS",
     "EndpointView",
     "Replay",
