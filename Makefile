@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 SDK_VENV := .venv-sdk
 SDK_STAMP := $(SDK_VENV)/.installed
 
-.PHONY: demo test lint typecheck unit sdk-check bench bench-partition diagram clean
+.PHONY: demo test lint typecheck unit sdk-check bench bench-hostile bench-partition diagram clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ sdk-check: $(STAMP) $(SDK_STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_generate.py --sims 20000 --seed 1 --repeat 7
 	$(BIN)/python benchmarks/bench_validate.py --sims 20000 --seed 1 --repeat 7
+
+bench-hostile: $(STAMP)
+	$(BIN)/python benchmarks/bench_hostile.py --uncapped
 
 bench-partition: $(STAMP)
 	$(BIN)/python benchmarks/bench_partition.py --events 1000000 --repeat 3 --memory

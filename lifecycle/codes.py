@@ -179,4 +179,5 @@ def luhn_digit(digits: str) -> str:
 
 def luhn_valid(number: str) -> bool:
     """True when the last digit of ``number`` is the Luhn check digit of the rest."""
-    return len(number) > 1 and number.isdigit() and luhn_digit(number[:-1]) == number[-1]
+    return (len(number) > 1 and number.isascii() and number.isdigit()
+            and luhn_digit(number[:-1]) == number[-1])

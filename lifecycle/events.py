@@ -9,12 +9,13 @@ the pydantic models serve the public API, error messages and the JSON Schema.
 
 from __future__ import annotations
 
+import calendar
 import re
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from lifecycle.codes import (
     EVENT_TYPE_DESCRIPTIONS,
@@ -23,11 +24,25 @@ from lifecycle.codes import (
     SOURCE_DESCRIPTIONS,
 )
 
-CANONICAL_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
+# ASCII digits only: Python's \d also matches other scripts' digits (e.g. Arabic-Indic).
+CANONICAL_TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$"
 _CANONICAL_TS = re.compile(CANONICAL_TIMESTAMP)
 _LENIENT_TS = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
-    r"(Z|[+-]\d{2}:?\d{2})?$"
+    r"^([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?"
+    r"(Z|[+-][0-9]{2}:?[0-9]{2})?$"
+)
+# The UTC days that ended in a leap second, 23:59:60 (IERS Bulletin C; none since 2016, none
+# announced). UTC allows second 60 there and nowhere else.
+LEAP_SECOND_DAYS = frozenset(
+    f"{year}-{'06-30' if half == 1 else '12-31'}"
+    for year, halves in (
+        (1972, (1, 2)), (1973, (2,)), (1974, (2,)), (1975, (2,)), (1976, (2,)), (1977, (2,)),
+        (1978, (2,)), (1979, (2,)), (1981, (1,)), (1982, (1,)), (1983, (1,)), (1985, (1,)),
+        (1987, (2,)), (1989, (2,)), (1990, (2,)), (1992, (1,)), (1993, (1,)), (1994, (1,)),
+        (1995, (2,)), (1997, (1,)), (1998, (2,)), (2005, (2,)), (2008, (2,)), (2012, (1,)),
+        (2015, (1,)), (2016, (2,)),
+    )
+    for half in halves
 )
 
 # The platform's key order (seed examples); keys outside it keep their order after these.
@@ -90,7 +105,7 @@ class Endpoint(_Open):
 
 
 class Sim(_Open):
-    iccid: str = Field(pattern=r"^\d{19,20}$")
+    iccid: str = Field(pattern=r"^[0-9]{19,20}$")
     id: int
     production_date: str | None = None
     msisdn: str | None = None
@@ -160,10 +175,17 @@ class MigrationDetail(_Open):
     type: str = Field(pattern=r"^(source|target)$")
 
 
+def _real_instant(stamp: str) -> str:
+    problem = instant_problem(stamp)
+    if problem is not None:
+        raise ValueError(f"not a real instant: {problem}")
+    return stamp
+
+
 class Event(_Open):
     """One platform event in canonical form. Unknown keys are kept."""
 
-    timestamp: str = Field(pattern=CANONICAL_TIMESTAMP)
+    timestamp: Annotated[str, AfterValidator(_real_instant)] = Field(pattern=CANONICAL_TIMESTAMP)
     alert: bool = False
     description: str | None = None
     id: int
@@ -202,29 +224,110 @@ def json_schema() -> dict[str, Any]:
 def canonical_timestamp(value: str) -> tuple[str, bool]:
     """``value`` in canonical form, and whether it was canonical already.
 
+    Every form is checked as a real UTC instant (calendar, clock, offset within a day, a leap
+    second only where UTC had one); ``EnvelopeError`` names what is wrong.
+
     >>> canonical_timestamp("2021-10-06 10:42:58")
     ('2021-10-06T10:42:58.000Z', False)
     """
     if _CANONICAL_TS.match(value):
+        problem = instant_problem(value)
+        if problem is not None:
+            raise EnvelopeError(f"timestamp {value!r} is not a real instant: {problem}")
         return value, True
     m = _LENIENT_TS.match(value)
     if m is None:
         raise EnvelopeError(f"timestamp {value!r} is not an ISO date-time")
     year, month, day, hour, minute, second, frac, zone = m.groups()
+    offset = 0
+    if zone and zone != "Z":
+        digits = zone[1:].replace(":", "")
+        if int(digits[:2]) > 23 or int(digits[2:]) > 59:
+            raise EnvelopeError(f"timestamp {value!r} is not a real instant: offset {zone} "
+                                "(expected -23:59 to +23:59)")
+        offset = (1 if zone[0] == "+" else -1) * (int(digits[:2]) * 60 + int(digits[2:]))
+    problem = _clock_problem(int(year), int(month), int(day), int(hour), int(minute),
+                             int(second))
+    if problem is not None:
+        raise EnvelopeError(f"timestamp {value!r} is not a real instant: {problem}")
+    leap = second == "60"
     micro = int(((frac or "") + "000000")[:6])
     try:
-        moment = datetime(
-            int(year), int(month), int(day), int(hour), int(minute), int(second), micro,
-            tzinfo=UTC,
-        )
-    except ValueError as exc:
-        raise EnvelopeError(f"timestamp {value!r}: {exc}") from None
-    if zone and zone != "Z":
-        sign = 1 if zone[0] == "+" else -1
-        digits = zone[1:].replace(":", "")
-        offset = sign * (int(digits[:2]) * 60 + int(digits[2:]))
-        moment = datetime.fromtimestamp(moment.timestamp() - offset * 60, tz=UTC)
-    return format_timestamp(moment), False
+        moment = datetime(int(year), int(month), int(day), int(hour), int(minute),
+                          59 if leap else int(second), micro, tzinfo=UTC)
+        moment -= timedelta(minutes=offset)
+    except OverflowError:
+        raise EnvelopeError(f"timestamp {value!r} is not a real instant: outside the years "
+                            "0001 to 9999 in UTC") from None
+    text = format_timestamp(moment)
+    if leap:  # second 60 of the local minute: a leap second only if it is 23:59:60 UTC
+        text = text[:17] + "60" + text[19:]
+        if text[11:17] != "23:59:" or text[:10] not in LEAP_SECOND_DAYS:
+            raise EnvelopeError(f"timestamp {value!r} is not a real instant: second 60 is a "
+                                "leap second only at 23:59:60 UTC of a day that had one")
+    return text, False
+
+
+def instant_problem(stamp: str) -> str | None:
+    """Why a timestamp of canonical shape (``CANONICAL_TIMESTAMP``) is not a real UTC instant,
+    or None when it is one."""
+    problem = _clock_problem(int(stamp[0:4]), int(stamp[5:7]), int(stamp[8:10]),
+                             int(stamp[11:13]), int(stamp[14:16]), int(stamp[17:19]))
+    if problem is None and stamp[17:19] == "60" and (
+            stamp[11:16] != "23:59" or stamp[:10] not in LEAP_SECOND_DAYS):
+        return "second 60 is a leap second only at 23:59:60 UTC of a day that had one"
+    return problem
+
+
+def _clock_problem(year: int, month: int, day: int, hour: int, minute: int,
+                   second: int) -> str | None:
+    """The first field of a calendar date and clock time that is out of range, named."""
+    if not 1 <= year <= 9999:
+        return f"year {year:04d} (expected 0001 to 9999)"
+    if not 1 <= month <= 12:
+        return f"month {month:02d} (expected 01 to 12)"
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        return f"day {day:02d} (expected 01 to {days} in {year:04d}-{month:02d})"
+    if hour > 23:
+        return f"hour {hour:02d} (expected 00 to 23)"
+    if minute > 59:
+        return f"minute {minute:02d} (expected 00 to 59)"
+    if second > 60:
+        return f"second {second:02d} (expected 00 to 59, or 60 for a leap second)"
+    return None
+
+
+# Every valid "HH:MM" of a day: a clock time is checked with one lookup.
+CLOCK_MINUTES = frozenset(f"{h:02d}:{m:02d}" for h in range(24) for m in range(60))
+
+
+class InstantCache:
+    """Which canonical-shaped timestamps are real instants, at two set lookups each.
+
+    A log's timestamps share their day with thousands of neighbours: a date found valid once is
+    remembered (at most ``size`` of them, then forgotten all at once), and a stamp of a known
+    date is valid when its clock is (``CLOCK_MINUTES``, a second below 60); anything else gets
+    the full check (``instant_problem``).
+    """
+
+    __slots__ = ("days", "size")
+
+    def __init__(self, size: int = 4096) -> None:
+        self.days: set[str] = set()
+        self.size = size
+
+    def real(self, stamp: str) -> bool:
+        """Is ``stamp`` (of canonical shape, ASCII digits) a real instant? Remembers its date."""
+        if stamp[:10] in self.days and stamp[11:16] in CLOCK_MINUTES and stamp[17] < "6":
+            return True
+        if instant_problem(stamp) is not None:
+            return False
+        days = self.days
+        if len(days) >= self.size:
+            days.clear()
+        days.add(stamp[:10])
+        return True
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -247,7 +350,7 @@ def _code(event: dict[str, Any], key: str, odd: list[str]) -> None:
         ident = value.get("id")
         if type(ident) is int:
             return
-        if type(ident) is str and ident.isdigit():
+        if type(ident) is str and ident.isascii() and ident.isdigit() and len(ident) <= 30:
             value["id"] = int(ident)
             odd.append(f"{key}.id given as a string")
             return
@@ -283,8 +386,8 @@ def normalize(event: Any) -> tuple[dict[str, Any], list[str]]:
     stamp = event.get("timestamp")
     if not isinstance(stamp, str):
         raise EnvelopeError("timestamp is missing or not a string")
-    if not _CANONICAL_TS.match(stamp):
-        event["timestamp"], _ = canonical_timestamp(stamp)
+    event["timestamp"], canonical = canonical_timestamp(stamp)
+    if not canonical:
         odd.append(f"timestamp {stamp!r} is not YYYY-MM-DDTHH:MM:SS.mmmZ")
     for key in _REQUIRED_CODES:
         value = event.get(key)

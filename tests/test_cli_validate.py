@@ -243,13 +243,14 @@ class FakeReplay:
     instances: ClassVar[list[FakeReplay]] = []
 
     def __init__(self, complete_history: bool,
-                 assume_registered: Sequence[tuple[int, int]]) -> None:
+                 assume_registered: Sequence[tuple[int, int]], max_findings: int) -> None:
         from lifecycle.rules import Finding
 
         self._finding = Finding
         self.options = (complete_history, tuple(assume_registered))
         self.fed: list[tuple[Any, int | None]] = []
         self.findings: list[Any] = []
+        self.omitted: Counter[str] = Counter()
         self.events = 0
         self.counts_by_type: Counter[int] = Counter()
         self.finished = False

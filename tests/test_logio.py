@@ -19,10 +19,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator.io import logs as logio
 from simulator.io.atomic import atomic_write
 from simulator.io.errors import InputError
+from simulator.io.limits import Limits
 from simulator.io.logs import Malformed, Order, open_log
+from simulator.io.order import fast_stamps
 
 
 def ts(second: int) -> str:
@@ -260,13 +261,9 @@ def test_replay_order_matches_the_reference(
     else:
         data = b"".join(b"\n" * (i in blanks) + x + b"\n" for i, x in enumerate(lines))
     path = write(tmp_path_factory.mktemp("order"), data)
-    mp = pytest.MonkeyPatch()
-    mp.setattr(logio, "_BLOCK", block)  # small blocks exercise the backward reader's seams
-    try:
-        with open_log(path) as log:
-            got = [r[0]["id"] for r in log if not isinstance(r, Malformed)]
-    finally:
-        mp.undo()
+    # small blocks exercise the backward reader's seams (and the array reader's)
+    with open_log(path, limits=Limits(block=block)) as log:
+        got = [r[0]["id"] for r in log if not isinstance(r, Malformed)]
     assert got == _reference(stamps)
 
 
@@ -324,18 +321,15 @@ def test_input_is_never_modified(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("descending", [False, True])
-def test_memory_holds_no_python_object_per_event(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, descending: bool
-) -> None:
+def test_memory_holds_no_python_object_per_event(tmp_path: Path, descending: bool) -> None:
     n, block = 20_000, 16 * 1024
-    monkeypatch.setattr(logio, "_BLOCK", block)
     pairs = [(i, i % 3000) for i in range(n)]
     pairs.sort(key=lambda p: p[1], reverse=descending)
     path = write(tmp_path, jsonl(*pairs))
     assert path.stat().st_size > 20 * block
     tracemalloc.start()
     try:
-        with open_log(path) as log:
+        with open_log(path, limits=Limits(block=block)) as log:
             count = sum(1 for _ in log)
         _, peak = tracemalloc.get_traced_memory()
     finally:
@@ -416,7 +410,7 @@ def test_fast_stamps_count_lines_and_read_every_canonical_start(
     lines = block.split(b"\n")
     if block.endswith(b"\n"):
         lines.pop()
-    n, stamps = logio._fast_stamps(block)
+    n, stamps = fast_stamps(block)
     assert n == len(lines)
     first = lines[0]  # only its positions are checked (``line_stamp``), the others' shape
     starts = [_LINE_START.match(x) for x in lines[1:]]

@@ -7,6 +7,7 @@ parsed values (``validate_path``) changes no verdict on repeated ids.
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from pathlib import Path
@@ -22,6 +23,7 @@ from lifecycle.codes import SOURCE_DESCRIPTIONS, luhn_digit
 from lifecycle.events import CANONICAL_TIMESTAMP
 from simulator.io import logs as logio
 from simulator.io.errors import InputError
+from simulator.io.limits import Limits
 from simulator.replay import decode as replay_decode
 from simulator.replay import driver as validate_module
 from simulator.replay.core import DIGITS_TO_ZERO, TIMESTAMP_SHAPE, Replay
@@ -127,13 +129,15 @@ def _forms(value: dict[str, Any]) -> list[bytes]:
                              st.booleans()), min_size=1, max_size=25),
     arrange=st.sampled_from(["ascending", "descending", "as drawn"]),
     block=st.sampled_from([64, 1 << 20]),
+    gzipped=st.booleans(),
 )
 def test_raw_digests_give_the_verdicts_of_parsed_values(
     seed_lines: list[bytes], picks: list[tuple[int, int | None, int, int, bool]], arrange: str,
-    block: int, tmp_path_factory: pytest.TempPathFactory,
+    block: int, gzipped: bool, tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     """``validate_path`` hashes raw lines; a reference replay hashes parsed values. Same findings,
-    whatever the order, the blank lines, the block size (reading earlier lines again)."""
+    whatever the order, the blank lines, the block size (reading earlier lines again), and for
+    gzip, which streams once without ``line_at`` and starts over from a copy."""
     records = []
     for seed, ident, at, form, blank_before in picks:
         value = orjson.loads(seed_lines[seed])
@@ -150,9 +154,9 @@ def test_raw_digests_give_the_verdicts_of_parsed_values(
         text.append(raw)
         numbered.append((len(text), stamp, value))
     path = tmp_path_factory.mktemp("raw") / "log.jsonl"
-    path.write_bytes(b"\n".join(text) + b"\n")
-    with patch.object(logio, "_BLOCK", block):
-        report = validate_path(path)
+    data = b"\n".join(text) + b"\n"
+    path.write_bytes(gzip.compress(data) if gzipped else data)
+    report = validate_path(path, limits=Limits(block=block))
     if report.order == "descending":
         numbered.reverse()
     elif report.order == "sorted":
@@ -266,28 +270,35 @@ def test_an_entity_id_of_minus_one_is_an_id_not_the_unknown_marker(
 
 # ------------------------------------------------------------------ one pass when ascending
 
-_MANY_STAMPS = [f"2025-01-01T00:00:{s:02d}.000Z" for s in range(8)]
+_MANY_STAMPS = [f"2025-01-01T00:00:{s:02d}.000Z" for s in range(8)] + [
+    "2025-13-01T00:00:03.000Z", "2025-01-01T00:00:04Z", "2025-01-01 00:00:05",
+    "2025-01-01T00:00:03.000Zx", "2025-01-01T00:00:02.00ZZ"]  # odd ones order differently
 
 
 @given(
     picks=st.lists(st.tuples(st.integers(0, 12), st.integers(0, len(_MANY_STAMPS) - 1),
-                             st.sampled_from([None, 77]), st.booleans()),
+                             st.sampled_from([None, 77]), st.booleans(), st.booleans()),
                    min_size=0, max_size=30),
     arrange=st.sampled_from(["ascending", "descending", "steps back late", "as drawn"]),
     block=st.sampled_from([64, 300, 1 << 20]),
+    gzipped=st.booleans(),
 )
 def test_replaying_while_checking_the_order_gives_the_verdicts_of_pass_1_first(
-    seed_lines: list[bytes], picks: list[tuple[int, int, int | None, bool]], arrange: str,
-    block: int, tmp_path_factory: pytest.TempPathFactory,
+    seed_lines: list[bytes], picks: list[tuple[int, int, int | None, bool, bool]],
+    arrange: str, block: int, gzipped: bool, tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     """``validate_path`` replays a JSON Lines log in file order while it ascends, and starts
-    over after pass 1 when it steps back: the same report as running pass 1 first."""
+    over after pass 1 when it steps back: the same report as running pass 1 first (a gzip
+    file is decompressed again into a copy for pass 1)."""
     records = []
-    for seed, at, ident, blank_before in picks:
+    for seed, at, ident, blank_before, stamp_last in picks:
         value = orjson.loads(seed_lines[seed])
         value["timestamp"] = _MANY_STAMPS[at]
         if ident is not None:
             value["id"] = ident
+        if stamp_last:  # not the platform's key order: pass 1 parses the line
+            value = {**{k: v for k, v in value.items() if k != "timestamp"},
+                     "timestamp": value["timestamp"]}
         records.append((_MANY_STAMPS[at], orjson.dumps(value), blank_before))
     if arrange != "as drawn":
         records.sort(key=lambda r: r[0], reverse=arrange == "descending")
@@ -299,12 +310,14 @@ def test_replaying_while_checking_the_order_gives_the_verdicts_of_pass_1_first(
             text.append(b"")
         text.append(raw)
     path = tmp_path_factory.mktemp("order") / "log.jsonl"
-    path.write_bytes(b"\n".join(text) + b"\n")
-    with patch.object(logio, "_BLOCK", block):
-        report = validate_path(path)
-        with patch.object(validate_module, "open_log",
-                          lambda source, scan=True: logio.open_log(source)):
-            reference = validate_path(path)  # pass 1 first, as before
+    data = b"\n".join(text) + b"\n"
+    path.write_bytes(gzip.compress(data) if gzipped else data)
+    limits = Limits(block=block)
+    report = validate_path(path, limits=limits)
+    with patch.object(validate_module, "open_log",
+                      lambda source, scan=True, limits=limits: logio.open_log(source,
+                                                                             limits=limits)):
+        reference = validate_path(path, limits=limits)  # pass 1 first, as before
     assert (report.order, report.events, report.counts_by_type) == (
         reference.order, reference.events, reference.counts_by_type)
     assert [(f.rule, f.event_id, f.line, f.message, f.entity) for f in report.findings] == [
@@ -323,6 +336,6 @@ def test_binary_data_in_a_later_block_is_an_input_error_naming_its_line(
     lines[30] = lines[30][:50] + b"\x00" + lines[30][50:]
     path = tmp_path / "log.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
-    with patch.object(logio, "_BLOCK", 2048), pytest.raises(InputError) as caught:
-        validate_path(path)
+    with pytest.raises(InputError) as caught:
+        validate_path(path, limits=Limits(block=2048))
     assert str(caught.value) == f"{path}: binary data (a NUL byte) on line 31"

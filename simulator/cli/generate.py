@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import click
 
 from simulator.io import InputError, atomic_write
-from simulator.platform import DEFAULT_START, write_jsonl
+from simulator.platform import DEFAULT_START, FLEET_LIMITS, write_jsonl
 from simulator.platform import generate as generate_fleet
 
 
@@ -17,16 +17,18 @@ def _start(value: str | None) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: an offset that leaves year 1
         raise InputError(
-            f"--start {value!r} is not an ISO date, e.g. 2025-01-01 or 2025-01-01T08:00:00Z"
+            f"--start {value!r} is not an ISO date between years 1900 and 9999, e.g. "
+            "2025-01-01 or 2025-01-01T08:00:00Z"
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @click.command()
 @click.option("--sims", type=click.IntRange(min=1), default=100, show_default=True,
-              help="SIMs in the fleet (registered in batches of 1 to a few hundred).")
+              help=f"SIMs in the fleet (registered in batches of 1 to a few hundred), at most "
+                   f"{FLEET_LIMITS['generate'][0]:,}.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Random seed: the same arguments always give the same bytes.")
 @click.option("--start", metavar="ISO-DATE",
@@ -39,7 +41,8 @@ def _start(value: str | None) -> datetime | None:
 @click.option("--network-events", is_flag=True,
               help="Also emit network events (1, 2, 3, 5) around device activity.")
 @click.option("-o", "--output", metavar="FILE", default="-",
-              help="Write here (atomically: all or nothing) instead of standard output.")
+              help="Write here (atomically: all or nothing; gzip-compressed if FILE ends in "
+                   ".gz) instead of standard output.")
 @click.option("--truth", metavar="FILE",
               help="Also write the simulated platform's final state here (JSON, the shape of "
                    "'simlife state --format json', every status known): the answer key.")

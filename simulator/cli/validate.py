@@ -10,9 +10,20 @@ from collections.abc import Callable
 import click
 
 from lifecycle.rules import RULES, Level
-from simulator.io import EXIT_NONCONFORMANT, EXIT_OK, InputError, atomic_write, is_url
+from simulator.cli.options import Size
+from simulator.io import (
+    EXIT_NONCONFORMANT,
+    EXIT_OK,
+    InputError,
+    Limits,
+    atomic_write,
+    format_size,
+    is_url,
+)
 from simulator.partition import MAX_PARTS, validate_paths
-from simulator.replay import RENDERERS, render, validate_path
+from simulator.replay import MAX_FINDINGS, RENDERERS, render, validate_path
+
+DEFAULT_LIMITS = Limits()
 
 
 def _help() -> str:
@@ -51,7 +62,8 @@ Formats (--format):
 Exit codes:
   0  conformant: no errors (with --strict, no warnings either)
   1  not conformant
-  2  usage error or unreadable input (missing file, directory, binary data)
+  2  usage error or unreadable input (missing file, directory, binary data,
+     an event over --max-event-size, a copy over --spool-limit)
 
 \b
 Rule codes (errors unless marked):
@@ -67,7 +79,7 @@ def _ranges(
     for value in values:
         first, _, last = value.partition("-")
         last = last or first
-        if not all(p.isdigit() and len(p) in (19, 20) for p in (first, last)):
+        if not all(p.isascii() and p.isdigit() and len(p) in (19, 20) for p in (first, last)):
             raise click.BadParameter(
                 f"{value!r}: expected FIRST-LAST, two ICCIDs of 19 or 20 digits", ctx, param)
         lo, hi = int(first[:19]), int(last[:19])
@@ -136,7 +148,20 @@ def _stage(text: str) -> None:
               help="Leave these rules out: neither shown nor counted, e.g. "
                    "--ignore orphan-migration-half for a single-workspace export.")
 @click.option("-o", "--output", default="-", metavar="FILE",
-              help="Write the report to FILE (atomically) instead of standard output.")
+              help="Write the report to FILE (atomically; gzip-compressed if it ends in .gz) "
+                   "instead of standard output. FILE must not be the log itself.")
+@click.option("--max-findings", type=click.IntRange(min=0), default=MAX_FINDINGS,
+              show_default=True, metavar="N",
+              help="Findings listed per rule; past N a rule's findings are counted, not kept "
+                   "(memory stays bounded). Counts and the verdict include them all.")
+@click.option("--spool-limit", type=Size(), default=DEFAULT_LIMITS.spool, metavar="SIZE",
+              help="Largest temporary copy a log may need (a JSON array; compressed or piped "
+                   "input not in ascending time order), e.g. 500M, 4G "
+                   f"[default: {format_size(DEFAULT_LIMITS.spool)}].")
+@click.option("--max-event-size", type=Size(minimum=1024), default=DEFAULT_LIMITS.record,
+              metavar="SIZE",
+              help="Largest event (a line, or an element of an array); a longer one makes the "
+                   f"input unreadable (exit 2) [default: {format_size(DEFAULT_LIMITS.record)}].")
 @click.option("-j", "--jobs", type=click.IntRange(1, MAX_PARTS), default=1, show_default=True,
               help="Replay in N partitions in N local processes; the verdict is the same.")
 @click.option("--dask", "dask", metavar="ADDRESS",
@@ -146,33 +171,32 @@ def _stage(text: str) -> None:
 def validate(ctx: click.Context, files: tuple[str, ...], fmt: str, strict: bool,
              complete_history: bool, assumed: tuple[tuple[int, int], ...],
              select: frozenset[str] | None, ignore: frozenset[str] | None, output: str,
-             jobs: int, dask: str | None) -> None:
+             max_findings: int, spool_limit: int, max_event_size: int, jobs: int,
+             dask: str | None) -> None:
     tty = sys.stderr is not None and sys.stderr.isatty()
+    limits = Limits(spool=spool_limit, record=max_event_size)
     if len(files) == 1 and jobs == 1 and dask is None and not is_url(files[0]):
         progress = _Progress() if tty else None
         try:
             report = validate_path(files[0], strict=strict, complete_history=complete_history,
-                                   assume_registered=assumed, progress=progress)
+                                   assume_registered=assumed, progress=progress,
+                                   max_findings=max_findings, limits=limits)
         finally:
             if progress is not None:
                 progress.clear()
     else:
         report = validate_paths(files, jobs=jobs, dask=dask, strict=strict,
                                 complete_history=complete_history, assume_registered=assumed,
+                                max_findings=max_findings, limits=limits,
                                 progress=_stage if tty else None)
     if select is not None or ignore is not None:
         report = report.filtered(select, ignore or ())
-    to_stdout = output == "-"
-    color = (to_stdout and fmt == "text" and "NO_COLOR" not in os.environ
+    color = (output == "-" and fmt == "text" and "NO_COLOR" not in os.environ
              and sys.stdout is not None and sys.stdout.isatty())
     content = render(report, fmt, color=color)
-    if to_stdout:
-        try:
-            click.echo(content, nl=False, color=color)
-            sys.stdout.flush()
-        except BrokenPipeError:  # `simlife validate big.log | head`: not an error of ours
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    else:
+    try:
         with atomic_write(output, "w") as f:
             f.write(content)
+    except BrokenPipeError:  # `simlife validate big.log | head`: not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     ctx.exit(EXIT_OK if report.conformant else EXIT_NONCONFORMANT)

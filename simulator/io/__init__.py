@@ -1,12 +1,19 @@
 """Reading logs and writing outputs: the only wing that touches files, and the errors they raise.
 
-``open_log`` streams JSON Lines or a JSON array (gzip read transparently, order detected);
-``atomic_write`` makes every output all or nothing; ``InputError`` is an unreadable input or an
-unusable option, which the command line turns into one line and exit code 2.
+``open_log`` streams JSON Lines or a JSON array (gzip read transparently, order detected) within
+``Limits``; ``atomic_write`` makes every output all or nothing; ``InputError`` is an unreadable
+input or an unusable option, which the command line turns into one line and exit code 2.
 """
 
-from simulator.io.atomic import atomic_write
-from simulator.io.errors import EXIT_NONCONFORMANT, EXIT_OK, EXIT_USAGE, InputError
+from simulator.io.atomic import atomic_write, guarding_inputs, note_input
+from simulator.io.errors import (
+    EXIT_NONCONFORMANT,
+    EXIT_OK,
+    EXIT_USAGE,
+    InputError,
+    display_name,
+)
+from simulator.io.limits import Limits, format_size, parse_size
 from simulator.io.logs import (
     Batch,
     EventLog,
@@ -37,17 +44,23 @@ __all__ = [
     "Chunk",
     "EventLog",
     "InputError",
+    "Limits",
     "Malformed",
     "Order",
     "Record",
     "Shards",
     "atomic_write",
     "chunks",
+    "display_name",
+    "format_size",
     "global_line",
+    "guarding_inputs",
     "is_url",
     "line_stamp",
     "not_json",
+    "note_input",
     "open_input",
     "open_log",
+    "parse_size",
     "read_chunk",
 ]

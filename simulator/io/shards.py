@@ -17,7 +17,6 @@ cheap first pass of ``simulator.partition``.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,9 @@ from typing import Any
 
 from lifecycle.events import EnvelopeError, canonical_timestamp
 from simulator.io.errors import InputError
-from simulator.io.logs import GZIP_MAGIC, EventLog, Malformed, Record, line_stamp, open_log
+from simulator.io.limits import Limits
+from simulator.io.logs import DEFAULT_LIMITS, EventLog, Malformed, Record, line_stamp, open_log
+from simulator.io.sources import GZIP_MAGIC
 
 LINE_BITS = 40  # a file of up to 2**40 lines; the rank of a file above
 _LOCAL = (1 << LINE_BITS) - 1
@@ -44,8 +45,9 @@ def is_url(spec: str) -> bool:
     return bool(sep) and scheme.replace("+", "").replace("-", "").isalnum()
 
 
-def _fetch(url: str) -> str:
-    """Copy a URL's bytes into a temporary file; its path (the caller removes it)."""
+def _fetch(url: str, limit: int) -> str:
+    """Copy a URL's bytes into a temporary file of at most ``limit`` bytes; its path (the caller
+    removes it)."""
     try:
         import fsspec
     except ImportError:
@@ -54,7 +56,13 @@ def _fetch(url: str) -> str:
     fd, path = tempfile.mkstemp(prefix="simlife-", suffix=".log")
     try:
         with os.fdopen(fd, "wb") as out, fsspec.open(url, "rb") as src:
-            shutil.copyfileobj(src, out, 1 << 20)
+            copied = 0
+            while chunk := src.read(1 << 20):
+                copied += len(chunk)
+                if copied > limit:
+                    raise InputError(f"{url}: its copy would exceed the spool limit of "
+                                     f"{limit:,} bytes (--spool-limit)")
+                out.write(chunk)
     except FileNotFoundError:
         os.unlink(path)
         raise InputError(f"{url}: no such file") from None
@@ -67,14 +75,14 @@ def _fetch(url: str) -> str:
     return path
 
 
-def open_input(spec: str, *, scan: bool = True) -> EventLog:
+def open_input(spec: str, *, scan: bool = True, limits: Limits = DEFAULT_LIMITS) -> EventLog:
     """``open_log`` for a path, ``-`` or a URL; the log is named ``spec``. ``scan=False``: pass
     1 waits, as with ``open_log``."""
     if not is_url(spec):
-        return open_log(spec, scan=scan)
-    path = _fetch(spec)
+        return open_log(spec, scan=scan, limits=limits)
+    path = _fetch(spec, limits.spool)
     try:
-        log = open_log(path, scan=scan)
+        log = open_log(path, scan=scan, limits=limits)
     except InputError as exc:
         raise InputError(str(exc).replace(path, spec)) from None
     finally:
@@ -142,12 +150,13 @@ def _line_end(fd: int, pos: int, total: int) -> int:
     return total
 
 
-def read_chunk(chunk: Chunk) -> Iterator[tuple[list[Any], Sequence[int], bool]]:
+def read_chunk(chunk: Chunk, limits: Limits = DEFAULT_LIMITS
+               ) -> Iterator[tuple[list[Any], Sequence[int], bool]]:
     """The raw lines of a chunk with their line numbers (``True``), or the parsed records of a
     log read whole, each with its key (``False``: see ``record_batches``). Lines of a byte range
     are numbered from 1 in the range."""
     if chunk.end < 0:
-        with open_input(chunk.spec) as log:
+        with open_input(chunk.spec, limits=limits) as log:
             batches = log.batches()
             if batches is not None:
                 for lines, numbers in batches:
@@ -274,13 +283,14 @@ class Shards:
     are handed out in file order as they are read.
     """
 
-    def __init__(self, specs: Sequence[str], ascending: Sequence[str] = ()) -> None:
+    def __init__(self, specs: Sequence[str], ascending: Sequence[str] = (),
+                 limits: Limits = DEFAULT_LIMITS) -> None:
         self.specs = sorted(specs)
         self.logs: list[EventLog] = []
         self._streams: list[Iterator[tuple[list[Any], Sequence[int]]] | None] = []
         try:
             for spec in self.specs:
-                log = open_input(spec, scan=spec not in ascending)
+                log = open_input(spec, scan=spec not in ascending, limits=limits)
                 self.logs.append(log)
                 self._streams.append(log.stream())
         except BaseException:

@@ -20,12 +20,13 @@ from operator import itemgetter
 from lifecycle.rules import Finding
 from simulator.io import LINE_BITS
 from simulator.partition.tasks import PartResult
-from simulator.replay import Report, judge_unpaired
+from simulator.replay import MAX_FINDINGS, Report, judge_unpaired
 
 _LOCAL = (1 << LINE_BITS) - 1
 
 
-def combine(results: Sequence[PartResult], *, strict: bool) -> Report:
+def combine(results: Sequence[PartResult], *, strict: bool,
+            max_findings: int = MAX_FINDINGS) -> Report:
     first = results[0]
     names, several = first.names, len(first.names) > 1
     by_rank = itemgetter(0)
@@ -34,13 +35,26 @@ def combine(results: Sequence[PartResult], *, strict: bool) -> Report:
     orgs = set().union(*(r.orgs for r in results))
     halves = sorted(chain.from_iterable(r.unpaired for r in results), key=by_rank)
     owed = sorted(chain.from_iterable(r.owed for r in results), key=by_rank)
-    findings = [Finding("time-order", None, None, note, "log", file=name)
-                for name, note in first.notes]
-    findings += (f for _, f in replayed)
+    notes = [Finding("time-order", None, None, note, "log", file=name)
+             for name, note in first.notes]
+    found = [f for _, f in replayed]
     for (_, _, element), f in zip(halves, judge_unpaired((h for _, h, _ in halves), orgs),
                                   strict=True):
-        findings.append(f if element is None else replace(f, element=element))
-    findings += (f for _, f in owed)
+        found.append(f if element is None else replace(f, element=element))
+    found += (f for _, f in owed)
+    # One process keeps the first ``max_findings`` of each rule (in this order) and counts the
+    # rest; each partition kept its own first ones, among which are the whole log's.
+    omitted: Counter[str] = Counter()
+    for r in results:
+        omitted.update(r.omitted)
+    kept: Counter[str] = Counter()
+    findings = notes
+    for f in found:
+        if kept[f.rule] < max_findings:
+            kept[f.rule] += 1
+            findings.append(f)
+        else:
+            omitted[f.rule] += 1
     if several:
         findings = [_placed(f, names) for f in findings]
     counts: Counter[int] = Counter()
@@ -56,6 +70,8 @@ def combine(results: Sequence[PartResult], *, strict: bool) -> Report:
         sims=tuple(sorted(set().union(*(r.sims for r in results)))),
         endpoints=tuple(sorted(set().union(*(r.endpoints for r in results)))),
         files=names if several else (),
+        omitted=+omitted,
+        max_findings=max_findings,
     )
 
 

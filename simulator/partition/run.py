@@ -14,15 +14,17 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from typing import Any, Protocol
 
-from simulator.io import Chunk, InputError, chunks, is_url
+from simulator.io import Chunk, InputError, Limits, chunks, is_url
 from simulator.partition.combine import combine
 from simulator.partition.plan import Plan, plan
 from simulator.partition.tasks import MAX_PARTS, Part, replay_part, scan_chunk
-from simulator.replay import ChunkLinks, Report, validate_path
+from simulator.replay import MAX_FINDINGS, ChunkLinks, Report, validate_path
 
 _MIN_PIECE = 4 << 20
+DEFAULT_LIMITS = Limits()
 _WORKERS_WAIT = 30  # seconds a cluster's scheduler may take to get its first worker
 
 
@@ -121,7 +123,8 @@ def _ascending(pieces: Sequence[Chunk], scans: Sequence[ChunkLinks]) -> tuple[st
 def partitioned(specs: Sequence[str], executor: Executor, parts: int, *, strict: bool,
                 complete_history: bool, assume_registered: Sequence[tuple[int, int]],
                 progress: Callable[[str], None] | None = None,
-                piece_size: int | None = None) -> tuple[Report, Plan]:
+                piece_size: int | None = None, max_findings: int = MAX_FINDINGS,
+                limits: Limits = DEFAULT_LIMITS) -> tuple[Report, Plan]:
     """The log of ``specs`` replayed in ``parts`` partitions on ``executor``; its report and
     the plan it followed. ``piece_size``: bytes per piece of the first pass (default: a big file
     in one piece per worker, of 4 MiB at least)."""
@@ -129,7 +132,7 @@ def partitioned(specs: Sequence[str], executor: Executor, parts: int, *, strict:
     pieces = _pieces(specs, executor.workers, piece_size)
     if progress:
         progress(f"first pass over {len(pieces)} piece(s) of {len(specs)} file(s)")
-    scans = executor.map(scan_chunk, pieces)
+    scans = executor.map(partial(scan_chunk, limits=limits), pieces)
     layout = plan(specs, pieces, scans, parts)
     if progress:
         progress(f"replaying {parts} partitions: {', '.join(f'{n:,}' for n in layout.events)} "
@@ -138,9 +141,9 @@ def partitioned(specs: Sequence[str], executor: Executor, parts: int, *, strict:
     ascending = _ascending(pieces, scans)
     del scans
     results = executor.map(replay_part, [
-        Part(specs, p, layout.tables, complete_history, assumed, ascending)
+        Part(specs, p, layout.tables, complete_history, assumed, ascending, max_findings, limits)
         for p in range(parts)])
-    return combine(results, strict=strict), layout
+    return combine(results, strict=strict, max_findings=max_findings), layout
 
 
 def validate_paths(
@@ -152,6 +155,8 @@ def validate_paths(
     complete_history: bool = False,
     assume_registered: Sequence[tuple[int, int]] = (),
     progress: Callable[[str], None] | None = None,
+    max_findings: int = MAX_FINDINGS,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Report:
     """Validate a log of one or several files (shards of one stream, in any order).
 
@@ -159,7 +164,8 @@ def validate_paths(
     address of a Dask scheduler whose workers replay the partitions (``jobs`` of them, or one per
     worker thread). The report is the one a single process gives; with several files each finding
     names its file (``Finding.file``) and messages say ``event 5 at day-2.jsonl line 9``.
-    ``progress`` is called with a line of text at each stage.
+    ``progress`` is called with a line of text at each stage. ``max_findings`` and ``limits``
+    are ``validate_path``'s.
     """
     specs = [os.fspath(p) for p in paths]
     if not specs:
@@ -170,12 +176,14 @@ def validate_paths(
         raise InputError("standard input (-) is read alone and in one process: save it to a file "
                          "to give it with other files, --jobs or --dask")
     options: dict[str, Any] = {"strict": strict, "complete_history": complete_history,
-                               "assume_registered": tuple(assume_registered)}
+                               "assume_registered": tuple(assume_registered),
+                               "max_findings": max_findings, "limits": limits}
     if dask is None and jobs == 1:
         if len(specs) == 1 and not is_url(specs[0]):
             return validate_path(specs[0], **options)
-        return combine([replay_part(Part(tuple(sorted(specs)), 0, None, complete_history,
-                                         options["assume_registered"]))], strict=strict)
+        whole = Part(tuple(sorted(specs)), 0, None, complete_history,
+                     options["assume_registered"], (), max_findings, limits)
+        return combine([replay_part(whole)], strict=strict, max_findings=max_findings)
     executor: Executor
     executor = DaskCluster(dask) if dask is not None else LocalProcesses(jobs)
     try:

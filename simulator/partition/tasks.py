@@ -20,13 +20,24 @@ from lifecycle.rules import Finding
 from simulator.io import (
     LINE_BITS,
     Chunk,
+    Limits,
     Malformed,
     Shards,
     global_line,
     line_stamp,
     read_chunk,
 )
-from simulator.replay import ChunkLinks, LinkScan, Replay, Run, UnpairedHalf, collector_paused
+from simulator.replay import (
+    MAX_FINDINGS,
+    ChunkLinks,
+    LinkScan,
+    Replay,
+    Run,
+    UnpairedHalf,
+    collector_paused,
+)
+
+DEFAULT_LIMITS = Limits()
 
 _LOCAL = (1 << LINE_BITS) - 1
 # bytes.translate tables: 1 where a line's partition is p, else 0 (for itertools.compress).
@@ -34,13 +45,13 @@ _SELECT = [bytes(int(i == p) for i in range(256)) for p in range(256)]
 MAX_PARTS = 255
 
 
-def scan_chunk(chunk: Chunk) -> ChunkLinks:
+def scan_chunk(chunk: Chunk, limits: Limits = DEFAULT_LIMITS) -> ChunkLinks:
     """The first pass over a piece of the log: ids only (``simulator.replay.LinkScan``)."""
     scan = LinkScan(numbered=chunk.end < 0)
     add_value, free = scan.add_value, scan.add_free
     order = scan.out.order
     with collector_paused():
-        for items, numbers, raw in read_chunk(chunk):
+        for items, numbers, raw in read_chunk(chunk, limits):
             if raw:
                 scan.add_lines(items, numbers)
                 if chunk.end >= 0 and order.ascending:  # pass 1's stamps, in file order
@@ -66,6 +77,8 @@ class Part:
     complete_history: bool = False
     assume_registered: tuple[tuple[int, int], ...] = ()
     ascending: tuple[str, ...] = ()  # inputs the first pass found in ascending time order
+    max_findings: int = MAX_FINDINGS  # per rule, as one process keeps them (``combine`` re-caps)
+    limits: Limits = DEFAULT_LIMITS
 
 
 @dataclass(slots=True)
@@ -81,6 +94,7 @@ class PartResult:
     owed: list[tuple[int, Finding]] = field(default_factory=list)  # (rank, finding) at the end
     unpaired: list[tuple[int, UnpairedHalf, int | None]] = field(default_factory=list)  # element
     orgs: set[int] = field(default_factory=set)
+    omitted: dict[str, int] = field(default_factory=dict)  # past the cap, per rule
     sims: list[int] = field(default_factory=list)
     endpoints: list[int] = field(default_factory=list)
     notes: list[tuple[str | None, str]] = field(default_factory=list)  # time-order, per file
@@ -118,10 +132,12 @@ class _Ranks:
 
 def replay_part(part: Part) -> PartResult:
     """Replay the lines of one partition in the log's replay order (see the module)."""
-    with Shards(part.specs, part.ascending) as shards, collector_paused():
+    with Shards(part.specs, part.ascending, part.limits) as shards, collector_paused():
         replay = Replay(complete_history=part.complete_history,
-                        assume_registered=part.assume_registered, where=shards.where)
-        run = Run(part.complete_history, part.assume_registered, None, replay=replay)
+                        assume_registered=part.assume_registered,
+                        max_findings=part.max_findings, where=shards.where)
+        run = Run(part.complete_history, part.assume_registered, None, part.max_findings,
+                  replay=replay)
         ranks = _Ranks(len(shards.logs))
         out = PartResult(shards.names, shards.order)
         findings = run.findings
@@ -167,6 +183,7 @@ def replay_part(part: Part) -> PartResult:
         out.events = replay.events
         out.counts = dict(replay.counts_by_type)
         out.orgs = set(replay.orgs)
+        out.omitted = dict(replay.omitted)
         out.sims = list(replay.sim_views())
         out.endpoints = list(replay.endpoint_views())
         out.notes = [(log.name if shards.several else None, log.order_note)

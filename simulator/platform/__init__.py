@@ -7,13 +7,27 @@ to make a fleet's log of any size; ``identities`` draws realistic ICCIDs, IMSIs 
 """
 
 from simulator.platform.core import DEFAULT_START, OPERATORS, Platform
-from simulator.platform.fleet import FleetEvents, generate, write_jsonl
-from simulator.platform.records import EndpointRecord, Refused, Settings, SimRecord
+from simulator.platform.fleet import (
+    FLEET_LIMITS,
+    FleetEvents,
+    check_fleet,
+    generate,
+    write_jsonl,
+)
+from simulator.platform.records import (
+    SETTING_RANGES,
+    EndpointRecord,
+    Refused,
+    Settings,
+    SimRecord,
+)
 from simulator.platform.truth import FleetLog, truth
 
 __all__ = [
     "DEFAULT_START",
+    "FLEET_LIMITS",
     "OPERATORS",
+    "SETTING_RANGES",
     "EndpointRecord",
     "FleetEvents",
     "FleetLog",
@@ -21,6 +35,7 @@ __all__ = [
     "Refused",
     "Settings",
     "SimRecord",
+    "check_fleet",
     "generate",
     "truth",
     "write_jsonl",

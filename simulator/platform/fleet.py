@@ -25,12 +25,47 @@ import orjson
 
 from lifecycle.codes import EndpointStatus, SimStatus
 from lifecycle.state import FleetState
+from simulator.io import InputError, format_size
 from simulator.platform.core import DEFAULT_START, Platform, Refused, Settings, SimRecord
 from simulator.platform.truth import truth
 
 _HOUR = 3_600_000
 _DAY = 24 * _HOUR
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# The largest fleet each use takes, and the memory one SIM costs it (measured on the 20,000-SIM
+# fleet; ``benchmarks/bench_generate.py`` prints it): a generated log streams, holding only the
+# platform's records; the stand-in (``simulate``) holds every event and the live platform too.
+FLEET_LIMITS: dict[str, tuple[int, int]] = {
+    "generate": (10_000_000, 1_600),
+    "serve": (250_000, 45_000),
+}
+# Timestamps hold years 0001 to 9999; a SIM's production date is up to 430 days before it
+# registers. Starts from 1900 on, logs that end by 9999-12-31, leave both room.
+EARLIEST_START = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_END = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def check_fleet(sims: int, start: datetime | None, days: int, use: str = "generate") -> None:
+    """Refuse, before anything runs, a fleet larger than ``use`` takes (``FLEET_LIMITS``, with
+    the memory it would need) or a log outside the years timestamps hold: ``InputError``."""
+    most, per_sim = FLEET_LIMITS[use]
+    if not 1 <= sims <= most:
+        raise InputError(
+            f"--sims {sims:,}: {use} takes 1 to {most:,} SIMs (about {per_sim / 1000:,g} KB of "
+            f"memory each: {format_size(most * per_sim)} at most"
+            + (f", {format_size(sims * per_sim)} for this fleet)" if sims > most else ")"))
+    if days < 1:
+        raise InputError(f"--days {days}: a log lasts at least 1 day")
+    if start is None:
+        return
+    start = start.replace(tzinfo=UTC) if start.tzinfo is None else start
+    latest = LATEST_END - timedelta(days=days)
+    if not EARLIEST_START <= start <= latest:
+        raise InputError(
+            f"--start {start.date().isoformat()}: a log of {days} days must start between "
+            f"{EARLIEST_START.date().isoformat()} and {latest.date().isoformat()} (timestamps "
+            "end with year 9999)")
 
 _ISSUED, _ACTIVATED, _SUSPENDED, _DELETED, _FT = (
     SimStatus.ISSUED, SimStatus.ACTIVATED, SimStatus.SUSPENDED, SimStatus.DELETED,
@@ -252,10 +287,7 @@ def generate(
     shared-structure dicts: read them, do not change them. Once they are all read,
     ``.truth()`` is the simulated platform's final state.
     """
-    if sims < 1:
-        raise ValueError(f"sims must be at least 1, not {sims}")
-    if days < 1:
-        raise ValueError(f"days must be at least 1, not {days}")
+    check_fleet(sims, start, days)
     if workspaces < 1:
         raise ValueError(f"workspaces must be at least 1, not {workspaces}")
     if settings is None:
@@ -336,8 +368,10 @@ def simulate(
     """The platform a fleet runs on, and the fleet's events (lazy, as ``generate`` gives them).
 
     Once the events are exhausted, the platform holds the fleet's end state and can take further
-    operations (the events-API stand-in serves it live).
+    operations (the events-API stand-in serves it live): the fleet is checked against
+    ``FLEET_LIMITS["serve"]``.
     """
+    check_fleet(sims, start, days, "serve")
     return _simulate(sims, seed, start, days, workspaces, settings, False, lambda: None)
 
 

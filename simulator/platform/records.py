@@ -12,9 +12,18 @@ from lifecycle.codes import EndpointStatus, SimStatus
 from simulator.platform.identities import iccid_with_luhn
 
 __all__ = [
-    "DRAW", "Draw", "EndpointRecord", "Part", "Refused", "Settings", "SimRecord", "Snapshot",
-    "WorkspaceRecord", "json_string",
+    "DRAW", "SETTING_RANGES", "Draw", "EndpointRecord", "Part", "Refused", "Settings",
+    "SimRecord", "Snapshot", "WorkspaceRecord", "json_string",
 ]
+
+
+# The range of each numeric setting (inclusive): a threshold of 0 or less would auto-activate
+# at once or never, and a test period must end within the years timestamps hold.
+SETTING_RANGES: dict[str, tuple[int, int]] = {
+    "factory_test_sms": (1, 1_000_000),
+    "factory_test_bytes": (1, 1 << 50),
+    "factory_test_days": (1, 36_500),
+}
 
 
 @dataclass(frozen=True)
@@ -24,6 +33,13 @@ class Settings:
     factory_test_bytes: int = 100 * 1024
     factory_test_days: int = 180  # test period, then auto-activation
     network_events: bool = False  # also emit network events (1, 2, 3, 5) around activity
+
+    def __post_init__(self) -> None:
+        for name, (low, high) in SETTING_RANGES.items():
+            value = getattr(self, name)
+            if type(value) is not int or not low <= value <= high:
+                raise ValueError(f"{name} must be an integer from {low:,} to {high:,}, "
+                                 f"not {value!r}")
 
 
 class Refused(Exception):

@@ -12,8 +12,10 @@ from simulator.replay.final import final_state, parse_at, replay_path, state_pat
 from simulator.replay.links import NO_ID, NOT_A_SIM, Ascent, ChunkLinks, LinkScan
 from simulator.replay.migration import UnpairedHalf, judge_unpaired
 from simulator.replay.report import RENDERERS, Report, render, with_entities
+from simulator.replay.state import MAX_FINDINGS
 
 __all__ = [
+    "MAX_FINDINGS",
     "NOT_A_SIM",
     "NO_ID",
     "RENDERERS",

@@ -18,15 +18,22 @@ from typing import Any
 import orjson
 
 from lifecycle.codes import EVENT_TYPE_DESCRIPTIONS, SEVERITY_DESCRIPTIONS, SOURCE_DESCRIPTIONS
-from lifecycle.events import EnvelopeError, normalize
+from lifecycle.events import EnvelopeError, InstantCache, normalize
 from lifecycle.machines import SIM_REGISTRATION_EVENT
-from lifecycle.rules import Finding
 from simulator.replay import texts as texts
 from simulator.replay.decode import UNSET, Envelope
 from simulator.replay.ids import EventIdTable
 from simulator.replay.migration import Migrations, UnpairedHalf
 from simulator.replay.rules import LifecycleRules
-from simulator.replay.state import API, EP_NEXT, POLICY, SIM_NEXT, EndpointView, SimView
+from simulator.replay.state import (
+    API,
+    EP_NEXT,
+    MAX_FINDINGS,
+    POLICY,
+    SIM_NEXT,
+    EndpointView,
+    SimView,
+)
 
 __all__ = ["EndpointView", "Replay", "SimView"]
 
@@ -40,6 +47,8 @@ _SOURCE_DESC = SOURCE_DESCRIPTIONS
 _SEVERITY_DESC = SEVERITY_DESCRIPTIONS
 # Canonical timestamps (``lifecycle.events.CANONICAL_TIMESTAMP``) tested at ~40% of the regex's
 # cost: every ASCII digit -> '0', then compare. Stricter than the regex, never looser (tested).
+# A stamp of that shape is then checked as a real instant (``Replay._real``): one that is not
+# leaves the fast path, and ``normalize`` reports it as malformed, naming what is wrong.
 DIGITS_TO_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
 TIMESTAMP_SHAPE = b"0000-00-00T00:00:00.000Z"
 
@@ -122,14 +131,17 @@ class Replay(LifecycleRules):
         *,
         complete_history: bool = False,
         assume_registered: Sequence[tuple[int, int]] = (),
+        max_findings: int = MAX_FINDINGS,
         where: Callable[[int | None, int | None], str] = texts.where,
     ) -> None:
         super().__init__(complete_history=complete_history, assume_registered=assume_registered,
-                         where=where)
+                         max_findings=max_findings, where=where)
         self.events = 0
         self._counts: dict[int, int] = {}  # a plain dict counts faster than a Counter
         self.orgs: set[int] = set()  # every workspace the log holds events of
         self._ids = EventIdTable()
+        self._instants = InstantCache()
+        self._minute = "-"  # "YYYY-MM-DDTHH:MM:" of the last real instant (events ascend)
         self._recall: Callable[[int], bytes | None] | None = None
         self._migrations = Migrations(self, self.orgs)
         self._handlers: dict[int, Handler] = {
@@ -159,8 +171,16 @@ class Replay(LifecycleRules):
             raise RuntimeError("use_source must come before the first event")
         self._recall = recall
 
+    def _real(self, stamp: str) -> bool:
+        """Is ``stamp`` (canonical shape) a real instant? Remembers its minute: the next stamps
+        of the same minute need only a second below 60 (``InstantCache`` for the rest)."""
+        if not self._instants.real(stamp):
+            return False
+        self._minute = stamp[:17]
+        return True
+
     def malformed(self, line: int | None, message: str) -> None:
-        self.findings.append(Finding("malformed-event", None, line, message))
+        self.add("malformed-event", None, line, message)
 
     def feed(self, event: Any, line: int | None, raw: bytes | None = None) -> None:
         """Replay one event: a parsed JSON value, or (with ``raw``, its line's bytes, after
@@ -169,6 +189,7 @@ class Replay(LifecycleRules):
         if (type(event) is Envelope and raw is not None and self._recall is not None
                 and (stamp := event.timestamp).encode().translate(DIGITS_TO_ZERO)
                 == TIMESTAMP_SHAPE
+                and ((stamp.startswith(self._minute) and stamp[17] < "6") or self._real(stamp))
                 and (detail := orjson.loads(memoryview(event.detail)) if event.detail
                      else _NO_DETAIL) is not None and type(detail) is not str):
             # The fast path: msgspec has checked all that the dict path checks below.
@@ -232,7 +253,8 @@ class Replay(LifecycleRules):
             if last is not None and last[0] == iccid:
                 ic = last[1]
             else:
-                if type(iccid) is not str or not iccid.isdigit() or not 19 <= len(iccid) <= 20:
+                if (type(iccid) is not str or not (iccid.isascii() and iccid.isdigit())
+                        or not 19 <= len(iccid) <= 20):
                     if type(iccid) is not str or not texts.PLACEHOLDER.match(iccid):
                         self.add("malformed-event", eid, line,
                                  f"sim.iccid {iccid!r} is not 19 or 20 digits")
@@ -278,6 +300,7 @@ class Replay(LifecycleRules):
             canonical = (
                 type(eid) is int and type(stamp) is str
                 and stamp.encode().translate(DIGITS_TO_ZERO) == TIMESTAMP_SHAPE
+                and ((stamp.startswith(self._minute) and stamp[17] < "6") or self._real(stamp))
                 and type(code) is dict and type(tid := code["id"]) is int
                 and type(source) is dict and type(src := source["id"]) is int
                 and type(severity) is dict and type(sev := severity["id"]) is int

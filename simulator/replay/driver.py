@@ -17,17 +17,23 @@ from typing import Any, Protocol
 import orjson
 
 from lifecycle.rules import Finding
-from simulator.io import Batch, Malformed, Record, line_stamp, not_json, open_log
+from simulator.io import Batch, Limits, Malformed, Record, line_stamp, not_json, open_log
 from simulator.replay import decode as envelope_decoder
 from simulator.replay.report import Report, at_elements, with_entities
+from simulator.replay.state import MAX_FINDINGS
 
 PROGRESS_EVERY = 1 << 16  # events between two calls of a progress callback
+# The event types a finding of the end of the log names: the endpoint status change or reset
+# after which an auto-activation is owed, a migration half left unpaired.
+_NAMED_AT_THE_END = frozenset({42, 43, 68, 69})
+DEFAULT_LIMITS = Limits()
 
 
 class ReplayLike(Protocol):
     """The part of ``simulator.replay.core.Replay`` that validation drives."""
 
     findings: list[Finding]
+    omitted: Counter[str]  # rule -> findings past the cap, counted but not kept
     events: int
 
     @property
@@ -41,19 +47,25 @@ class ReplayLike(Protocol):
 
 
 def _new_replay(
-    complete_history: bool, assume_registered: Sequence[tuple[int, int]]
+    complete_history: bool, assume_registered: Sequence[tuple[int, int]], max_findings: int
 ) -> ReplayLike:
     from simulator.replay.core import Replay  # imported late: tests may substitute a fake
 
-    return Replay(complete_history=complete_history, assume_registered=assume_registered)
+    return Replay(complete_history=complete_history, assume_registered=assume_registered,
+                  max_findings=max_findings)
 
 
 class Run:
     """Feeds one replay and files each new finding under the entity of the event that caused it."""
 
     def __init__(self, complete_history: bool, assume_registered: Sequence[tuple[int, int]],
-                 progress: Callable[[int], None] | None, replay: ReplayLike | None = None) -> None:
-        self.replay = replay or _new_replay(complete_history, tuple(assume_registered))
+                 progress: Callable[[int], None] | None,
+                 max_findings: int = MAX_FINDINGS, replay: ReplayLike | None = None) -> None:
+        if max_findings < 0:
+            raise ValueError(f"max_findings must not be negative, not {max_findings}")
+        self.max_findings = max_findings
+        self.replay = replay or _new_replay(complete_history, tuple(assume_registered),
+                                            max_findings)
         self.findings: list[Finding] = []
         self._seen = 0  # replay findings already copied
         self._progress = progress
@@ -77,22 +89,28 @@ class Run:
         self._seen = len(replay.findings)
         self._count += 1
 
-    def feed_batches(self, batches: Iterable[Batch], recall: Callable[[int], bytes | None],
+    def feed_batches(self, batches: Iterable[Batch],
+                     recall: Callable[[int], bytes | None] | None,
                      ascending: bool = False) -> bool:
         """``feed`` and ``malformed`` for raw lines, in one loop: the hot path of validation.
 
-        A replay that takes ``recall`` (``Replay.use_source``) also gets each line's bytes, so a
-        repeated delivery is recognised by a hash of its bytes, and gets canonical lines decoded
-        by msgspec (``simulator.replay.decode``), the others parsed by orjson (``Replay.feed``).
-        ``ascending``: check that the timestamps do not go back, as pass 1 of ``simulator.io.logs``
-        would, and stop before the first line that does (returns False); else returns True.
+        Given ``recall`` (lines can be read again), a replay that takes it
+        (``Replay.use_source``) also gets each line's bytes, so a repeated delivery is
+        recognised by a hash of its bytes, and gets canonical lines decoded by msgspec
+        (``simulator.replay.decode``), the others parsed by orjson (``Replay.feed``). Without
+        it every line is parsed by orjson and compared by value.
+        ``ascending``: check that the timestamps do not go back, and stop at the first line that
+        does (returns False); else returns True. A line is ordered by its timestamp as pass 1 of
+        ``simulator.io.logs`` reads it (``line_stamp``), or, when msgspec read one of canonical
+        form, by that: the same stamp wherever ``line_stamp`` finds one, so a log found
+        ascending here is ascending for pass 1 too.
         """
         replay = self.replay
-        use_source = getattr(replay, "use_source", None)
+        use_source = getattr(replay, "use_source", None) if recall is not None else None
         feed: Callable[..., None] = replay.feed
         decode: Callable[[bytes], Any] = orjson.loads
         refused: tuple[type[Exception], ...] = ()
-        if use_source is not None:
+        if use_source is not None and recall is not None:
             use_source(recall)
             decode, refused = envelope_decoder.decode, envelope_decoder.REFUSED
         else:
@@ -101,7 +119,7 @@ class Run:
         findings, mine = replay.findings, self.findings
         loads, decode_error = orjson.loads, orjson.JSONDecodeError
         progress, every = self._progress, PROGRESS_EVERY
-        stamp_of, last = line_stamp, b""
+        stamp_of, last, envelope = line_stamp, "", envelope_decoder.Envelope
         for lines, numbers in batches:
             seen, count = self._seen, self._count
             for raw, line in zip(lines, numbers, strict=True):
@@ -117,7 +135,14 @@ class Run:
                     self.malformed(line, not_json(exc))
                     seen, count = self._seen, self._count
                     continue
-                if ascending and (stamp := stamp_of(raw)) is not None:
+                if ascending:
+                    if (type(value) is envelope and len(stamp := value.timestamp) == 24
+                            and stamp[10] == "T" and stamp[23] == "Z" and stamp.isascii()):
+                        pass  # canonical form: what line_stamp gives, without reading the line
+                    elif (read := stamp_of(raw)) is not None:
+                        stamp = read.decode()
+                    else:
+                        stamp = last
                     if stamp < last:
                         self._seen, self._count = seen, count
                         return False
@@ -137,7 +162,7 @@ class Run:
     def feed_elements(self, elements: Iterable[tuple[Record, int]]) -> None:
         """``feed`` and ``malformed`` for a JSON array's records, each finding placed at its
         element; those of the end of the log (``finish``) at the element of the event they
-        name (``_elements``: its (id, line), for arrays only, which are in memory anyway)."""
+        name (``_elements``: its (id, line), kept only for the types such a finding names)."""
         mine = self.findings
         for record, index in elements:
             before = len(mine)
@@ -147,7 +172,9 @@ class Run:
                 value, line = record
                 self.feed(value, line)
                 if type(value) is dict:
-                    self._elements.setdefault((value.get("id"), line), index)
+                    kind = value.get("event_type")
+                    if (kind.get("id") if type(kind) is dict else kind) in _NAMED_AT_THE_END:
+                        self._elements.setdefault((value.get("id"), line), index)
             if len(mine) != before:
                 mine[before:] = at_elements(mine[before:], index)
 
@@ -174,6 +201,8 @@ class Run:
         return Report(
             events=replay.events,
             findings=[*extra, *self.findings],
+            omitted=Counter(replay.omitted),
+            max_findings=self.max_findings,
             counts_by_type=Counter(replay.counts_by_type),
             strict=strict,
             source=source,
@@ -191,18 +220,20 @@ def validate(
     strict: bool = False,
     complete_history: bool = False,
     assume_registered: Sequence[tuple[int, int]] = (),
+    max_findings: int = MAX_FINDINGS,
 ) -> Report:
     """Validate events that are already in ascending replay order; streams, holds no event.
 
     Each item is a parsed event or the JSON text of one (blank text is skipped); a finding's
     ``line`` is the item's 1-based position. Parsed dicts may be normalised in place.
     ``assume_registered`` lists ICCID ranges (first 19 digits, as ints) registered elsewhere.
+    ``max_findings``: findings kept per rule; past it they are counted (``Report.omitted``).
 
     >>> report = validate(['{"id": 1}'])
     >>> report.conformant, report.findings[0].rule
     (False, 'malformed-event')
     """
-    run = Run(complete_history, assume_registered, None)
+    run = Run(complete_history, assume_registered, None, max_findings)
     for line, item in enumerate(events, 1):
         if isinstance(item, bytes | bytearray | str):
             if not item.strip():
@@ -242,6 +273,8 @@ def validate_path(
     complete_history: bool = False,
     assume_registered: Sequence[tuple[int, int]] = (),
     progress: Callable[[int], None] | None = None,
+    max_findings: int = MAX_FINDINGS,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Report:
     """Validate a log file (``-``: standard input): JSON Lines or a JSON array, maybe gzipped.
 
@@ -251,23 +284,26 @@ def validate_path(
     finds the order. Unreadable or binary input raises ``simulator.io.errors.InputError`` instead
     of a report. ``progress``, if given, is called with the number of events replayed so far
     every ``PROGRESS_EVERY`` events (from 0 again if replay starts over). The cyclic garbage
-    collector is paused meanwhile (``collector_paused``).
+    collector is paused meanwhile (``collector_paused``). ``max_findings``: findings kept per
+    rule (the rest are counted); ``limits``: what reading the log may take
+    (``simulator.io.Limits``: temporary copy, largest event).
 
     >>> report = validate_path("tests/data/seed-examples.jsonl")  # from the repository root
     >>> report.order, report.events, report.source
     ('sorted', 13, 'tests/data/seed-examples.jsonl')
     """
-    run = Run(complete_history, assume_registered, progress)
-    with open_log(path, scan=False) as log, collector_paused():
+    run = Run(complete_history, assume_registered, progress, max_findings)
+    with open_log(path, scan=False, limits=limits) as log, collector_paused():
         stream = log.stream()  # JSON Lines: replayed in file order while they ascend
         if stream is not None:
-            if run.feed_batches(stream, log.line_at, ascending=True):
+            recall = log.line_at if log.recallable else None
+            if run.feed_batches(stream, recall, ascending=True):
                 return run.finish(strict, log.name, str(log.order))
-            run = Run(complete_history, assume_registered, progress)  # starts over after pass 1
+            run = Run(complete_history, assume_registered, progress, max_findings)  # again
         batches = log.batches()
         elements = log.elements()
         if batches is not None:
-            run.feed_batches(batches, log.line_at)
+            run.feed_batches(batches, log.line_at if log.recallable else None)
         elif elements is not None:
             run.feed_elements(elements)
         else:

@@ -77,7 +77,8 @@ def _parse(detail: Any) -> tuple[str, int, list[_MigratedSim]] | None:
         source = workspace.get("id") if isinstance(workspace, dict) else None
         with_luhn = item.get("iccid_with_luhn")
         if (type(ident) is not int or type(iccid) is not str
-                or not ((iccid.isdigit() and len(iccid) >= 19) or texts.PLACEHOLDER.match(iccid))
+                or not ((iccid.isascii() and iccid.isdigit() and len(iccid) >= 19)
+                         or texts.PLACEHOLDER.match(iccid))
                 or type(source) is not int
                 or (with_luhn is not None and type(with_luhn) is not str)):
             return None
@@ -228,7 +229,8 @@ class Migrations:
 
     def finish(self) -> None:
         """Report the halves whose partner never came (spec §5)."""
-        self._replay.findings.extend(judge_unpaired(self.take_unpaired(), self._orgs))
+        for f in judge_unpaired(self.take_unpaired(), self._orgs):
+            self._replay.add(f.rule, f.event_id, f.line, f.message)  # under the cap per rule
 
 
 class UnpairedHalf(NamedTuple):

@@ -78,6 +78,10 @@ class Report:
     order: str = "given"  # ascending, descending, sorted (time-order), or given (API input)
     sims: tuple[int, ...] = ()  # every SIM and endpoint replay met (JUnit lists them all)
     endpoints: tuple[int, ...] = ()
+    # Past ``max_findings`` a rule's findings are counted here instead of kept in ``findings``;
+    # every count and the verdict include them.
+    omitted: Counter[str] = field(default_factory=Counter)
+    max_findings: int | None = None
     files: tuple[str, ...] = ()  # the files of a log of several (each finding names its own)
     # What replay knew at the end of the log (``state``), built when first asked for.
     state_of: Callable[[], FleetState] | None = field(default=None, repr=False, compare=False)
@@ -93,15 +97,16 @@ class Report:
 
     @property
     def counts_by_rule(self) -> Counter[str]:
-        return Counter(f.rule for f in self.findings)
+        return Counter(f.rule for f in self.findings) + self.omitted
 
     @property
     def errors(self) -> int:
-        return sum(1 for f in self.findings if RULES[f.rule].level is Level.ERROR)
+        return sum(n for rule, n in self.counts_by_rule.items()
+                   if RULES[rule].level is Level.ERROR)
 
     @property
     def warnings(self) -> int:
-        return len(self.findings) - self.errors
+        return self.counts_by_rule.total() - self.errors
 
     @property
     def conformant(self) -> bool:
@@ -110,7 +115,7 @@ class Report:
     def is_conformant(self, strict: bool | None = None) -> bool:
         """No errors (and, when strict, no warnings); ``strict=None`` uses the report's own."""
         strict = self.strict if strict is None else strict
-        return not self.findings if strict else self.errors == 0
+        return not (self.findings or self.omitted) if strict else self.errors == 0
 
     def filtered(self, select: Iterable[str] | None = None,
                  ignore: Iterable[str] = ()) -> Report:
@@ -123,10 +128,11 @@ class Report:
         if unknown:
             raise ValueError(f"unknown rule {', '.join(map(repr, unknown))}")
         kept = chosen - dropped
-        return replace(self, findings=[f for f in self.findings if f.rule in kept])
+        return replace(self, findings=[f for f in self.findings if f.rule in kept],
+                       omitted=Counter({r: n for r, n in self.omitted.items() if r in kept}))
 
     def failures(self) -> list[Finding]:
-        """The findings that make the log non-conformant under the report's strictness."""
+        """The kept findings that make the log non-conformant under the report's strictness."""
         if self.strict:
             return list(self.findings)
         return [f for f in self.findings if f.level is Level.ERROR]
@@ -158,6 +164,9 @@ class Report:
                 for f in self.findings
             ],
             "counts_by_rule": {code: by_rule[code] for code in RULES if by_rule[code]},
+            # findings counted but not listed in "violations" (past max_findings per rule)
+            "omitted": {code: self.omitted[code] for code in RULES if self.omitted[code]},
+            "max_findings": self.max_findings,
             "counts_by_event_type": {
                 str(tid): n for tid, n in sorted(self.counts_by_type.items())
             },
@@ -198,6 +207,13 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
+def _omitted(report: Report, code: str) -> str:
+    """What a rule's count says beyond the findings listed: how many, and why."""
+    cap = "" if report.max_findings is None else f"{report.max_findings:,} "
+    return (f"{report.omitted[code]:,} more not listed (only the first {cap}findings of a "
+            "rule are kept: --max-findings)")
+
+
 def render_text(report: Report, *, color: bool = False) -> str:
     """Findings grouped by rule (catalogue order), a count per rule, and the verdict."""
 
@@ -211,20 +227,23 @@ def render_text(report: Report, *, color: bool = False) -> str:
     groups: dict[str, list[Finding]] = {}
     for f in report.findings:
         groups.setdefault(f.rule, []).append(f)
-    ranked = sorted(groups, key=lambda code: list(RULES).index(code) if code in RULES else 999)
+    by_rule = report.counts_by_rule
+    ranked = sorted(by_rule, key=lambda code: list(RULES).index(code) if code in RULES else 999)
     for code in ranked:
         rule = RULES[code]
         fg = "red" if rule.level is Level.ERROR else "yellow"
         out.append("")
         out.append(style(f"{rule.level} {code}", fg=fg, bold=True)
-                   + f" ({len(groups[code]):,}): {rule.summary}")
-        out.extend(f"  {_where(f)}: {_clean(f.message)}" for f in groups[code])
+                   + f" ({by_rule[code]:,}): {rule.summary}")
+        out.extend(f"  {_where(f)}: {_clean(f.message)}" for f in groups.get(code, ()))
+        if report.omitted[code]:
+            out.append(f"  ... and {_omitted(report, code)}")
     if ranked:
         out.append("")
         width = max(len(code) for code in ranked)
         out.append(style("summary", bold=True))
         for code in ranked:
-            out.append(f"  {code:<{width}}  {RULES[code].level:<7}  {len(groups[code]):>9,}")
+            out.append(f"  {code:<{width}}  {RULES[code].level:<7}  {by_rule[code]:>9,}")
     verdict = "CONFORMANT" if report.conformant else "NOT CONFORMANT"
     if report.strict:
         verdict += " (strict)"
@@ -277,8 +296,11 @@ def render_junit(report: Report, *, color: bool = False) -> str:
     suite_name = _xml(report.source or "events")
     root = ET.Element("testsuites", name="simlife validate")
     suite = ET.SubElement(root, "testsuite", name=suite_name)
-    ET.SubElement(ET.SubElement(suite, "properties"), "property", name="events",
-                  value=str(report.events))
+    properties = ET.SubElement(suite, "properties")
+    ET.SubElement(properties, "property", name="events", value=str(report.events))
+    if report.omitted:
+        ET.SubElement(properties, "property", name="findings_omitted",
+                      value=str(report.omitted.total()))
     total_failures = 0
     for name in sorted(cases, key=_entity_key):
         case = ET.SubElement(suite, "testcase", classname="simlife.validate", name=_xml(name))
@@ -291,6 +313,14 @@ def render_junit(report: Report, *, color: bool = False) -> str:
                 failure.text = f"{f.level} {f.rule} {text}"
             else:
                 notes.append(f"{f.level} {f.rule} {text}")
+        if name == LOG_ENTITY:  # findings counted past the cap: one line (or failure) per rule
+            for code in sorted(report.omitted, key=list(RULES).index):
+                text = f"{RULES[code].level} {code} {_omitted(report, code)}"
+                if report.strict or RULES[code].level is Level.ERROR:
+                    total_failures += 1
+                    ET.SubElement(case, "failure", type=code, message=text).text = text
+                else:
+                    notes.append(text)
         if notes:
             ET.SubElement(case, "system-out").text = "\n".join(notes)
     counts = {"tests": str(len(cases)), "failures": str(total_failures), "errors": "0",

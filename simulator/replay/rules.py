@@ -353,7 +353,8 @@ class LifecycleRules(EntityState):
                      "documentation writes one: the batch's ICCIDs are unknown")
             return None
         if (type(size) is not int or type(first) is not str or type(last) is not str
-                or not first.isdigit() or not last.isdigit()):
+                or not (first + last).isascii() or not first.isdigit()
+                or not last.isdigit()):
             self.add("description-mismatch", eid, line,
                      "detail.sim_batch needs an integer batch_size and digit strings "
                      "first_iccid and last_iccid")

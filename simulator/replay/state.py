@@ -10,6 +10,7 @@ grows with entities, not events. The masks move through the compiled tables of
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, NamedTuple
@@ -37,6 +38,10 @@ class EndpointView(NamedTuple):
 # An assignment replay has not seen (None means "known: nothing"). Below any id a log can hold
 # as an integer (orjson and msgspec give 64 bits at most): an endpoint or SIM id of -1 is an id.
 UNKNOWN = -(1 << 64)
+
+# Findings kept per rule by default; past it a rule's findings are only counted, so memory grows
+# with entities, not with how wrong a log is (2 million malformed lines keep 10,000 findings).
+MAX_FINDINGS = 10_000
 
 API = int(Source.API)
 POLICY = int(Source.POLICY_CONTROL)
@@ -125,8 +130,12 @@ class EntityState:
 
     def __init__(self, *, complete_history: bool,
                  assume_registered: Sequence[tuple[int, int]],
+                 max_findings: int = MAX_FINDINGS,
                  where: Callable[[int | None, int | None], str] = texts.where) -> None:
-        self.findings: list[Finding] = []
+        self.findings: list[Finding] = []  # at most ``max_findings`` per rule
+        self.omitted: Counter[str] = Counter()  # rule -> findings counted past the cap
+        self._max_findings = max_findings
+        self._kept: dict[str, int] = {}
         # How messages point back at an earlier event: "event 5 at line 9" for one file; a log
         # of several files names the file (``simulator.partition``).
         self.where = where
@@ -148,7 +157,13 @@ class EntityState:
         self._owed: dict[int, tuple[int, int | None, int, bool]] = {}
 
     def add(self, rule: str, event_id: int | None, line: int | None, message: str) -> None:
-        self.findings.append(Finding(rule, event_id, line, message))
+        """Report a finding: kept while its rule has fewer than ``max_findings``, else counted."""
+        kept = self._kept.get(rule, 0)
+        if kept < self._max_findings:
+            self._kept[rule] = kept + 1
+            self.findings.append(Finding(rule, event_id, line, message))
+        else:
+            self.omitted[rule] += 1
 
     def after(self, last_id: int | None, last_line: int | None) -> str:
         """`` (after event 5 at line 9)`` for a message, or nothing when no event came before."""

@@ -17,11 +17,13 @@ from lifecycle.codes import (
     SimStatus,
 )
 
-SIM_STATUS_CHANGE = re.compile(r"Status of SIM changed from '([^']*)' to '([^']*)'\Z")
-ENDPOINT_STATUS_CHANGE = re.compile(r"Status of Endpoint (\d+) changed to (\w+)\Z")
-SIM_DELETED = re.compile(r"SIM (\d+) \((\d+)\) has been deleted by (.*)\Z", re.DOTALL)
-SIM_RELEASED = re.compile(r"SIM (\d+) released from endpoint (\d+)\Z")
-SIM_ASSIGNED = re.compile(r"SIM (\d+) assigned to endpoint (\d+)\Z")
+# ASCII digits, at most 30 (ids are 64-bit): int() of other digits, or of thousands, fails.
+SIM_STATUS_CHANGE = re.compile(r"Status of SIM changed from '([^']*)' to '([^']*)'\Z", re.ASCII)
+ENDPOINT_STATUS_CHANGE = re.compile(r"Status of Endpoint (\d{1,30}) changed to (\w+)\Z", re.ASCII)
+SIM_DELETED = re.compile(
+    r"SIM (\d{1,30}) \((\d{1,30})\) has been deleted by (.*)\Z", re.DOTALL | re.ASCII)
+SIM_RELEASED = re.compile(r"SIM (\d{1,30}) released from endpoint (\d{1,30})\Z", re.ASCII)
+SIM_ASSIGNED = re.compile(r"SIM (\d{1,30}) assigned to endpoint (\d{1,30})\Z", re.ASCII)
 # A value the platform's documentation leaves for the reader to fill in: ``<iccid>``.
 PLACEHOLDER = re.compile(r"<[\w. -]+>\Z")
 
@@ -41,9 +43,10 @@ def sim_assigned_text(sim: int, endpoint: int) -> str:
     return f"SIM {sim} assigned to endpoint {endpoint}"
 
 
-BATCH_REGISTERED = re.compile(r"Batch of (\d+) SIM\(s\) registered\.\Z")
-MIGRATED_FROM = re.compile(r"SIM\(s\) migrated from workspace (\d+) to workspace (\d+) by user ")
-MIGRATED_TO = re.compile(r"SIM\(s\) migrated to workspace (\d+) by user ")
+BATCH_REGISTERED = re.compile(r"Batch of (\d{1,30}) SIM\(s\) registered\.\Z", re.ASCII)
+MIGRATED_FROM = re.compile(
+    r"SIM\(s\) migrated from workspace (\d{1,30}) to workspace (\d{1,30}) by user ", re.ASCII)
+MIGRATED_TO = re.compile(r"SIM\(s\) migrated to workspace (\d{1,30}) by user ", re.ASCII)
 
 SIM_STATUS_BY_LABEL: dict[str, int] = {label: int(s) for s, label in SIM_STATUS_LABELS.items()}
 SIM_STATUS_BY_UPPER: dict[str, int] = {s.upper: int(s) for s in SimStatus}

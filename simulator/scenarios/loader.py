@@ -10,6 +10,7 @@ step's ``[[step]]`` header and the offending key (``_Lines``).
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from lifecycle.codes import ENDPOINT_STATUS_LABELS, SIM_STATUS_LABELS, EndpointStatus, SimStatus
-from simulator.io import InputError
+from simulator.io import InputError, display_name, note_input
 
 KB = 1024
 DEFAULT_WORKSPACE = "w1"
@@ -146,6 +147,8 @@ OPS: dict[str, Op] = {
         any_of=("seconds", "minutes", "hours", "days"), summary="time passes"),
 }
 _SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+# The most time a scenario's steps may let pass in all: its timestamps stay within year 9999.
+MAX_SPAN_DAYS = 36_500
 STEP_KEYS = ("op", "emits")  # keys of a step besides its op's parameters
 TOP_KEYS = ("name", "seed", "description", "settings", "step", "expect")
 EXPECT_KEYS = ("event_types", "final", "refused", "workspaces", "assigned")
@@ -156,6 +159,13 @@ def settings_fields() -> dict[str, type]:
     from simulator.platform import Settings
 
     return {f.name: type(f.default) for f in dataclasses.fields(Settings)}
+
+
+def settings_ranges() -> dict[str, tuple[int, int]]:
+    """The range each numeric setting takes (``simulator.platform.SETTING_RANGES``)."""
+    from simulator.platform import SETTING_RANGES
+
+    return SETTING_RANGES
 
 
 # ----------------------------------------------------------------------------- line lookup
@@ -231,11 +241,12 @@ def load(path: str | Path) -> Scenario:
     A built-in scenario is named as in the project (``scenarios/NAME.toml``), not by where
     the package happens to be installed."""
     p = Path(path)
-    name = f"scenarios/{p.name}" if p.parent == BUILTIN else str(path)
+    name = f"scenarios/{p.name}" if p.parent == BUILTIN else display_name(path)
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise ScenarioError(name, 0, f"cannot read: {exc.strerror or exc}") from None
+    note_input(path, name)  # ``--emit`` may not replace it
     return loads(raw, name)
 
 
@@ -276,7 +287,7 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
         elif p.is_file():
             found.append(p)
         else:
-            raise InputError(f"{p}: no such file or folder")
+            raise InputError(f"{display_name(p)}: no such file or folder")
     return found
 
 
@@ -293,6 +304,7 @@ class _Checker:
         self.sims: set[str] = set()
         self.endpoints: set[str] = set()
         self.workspaces: set[str] = set()
+        self.elapsed = 0.0  # seconds the steps so far let pass
 
     def fail(self, line: int, message: str) -> ScenarioError:
         return ScenarioError(self.path, line, message)
@@ -337,6 +349,12 @@ class _Checker:
             want = fields[key]
             if type(value) is not want:
                 raise self.fail(line, f"setting {key!r} must be {_type_name(want)}")
+            bounds = settings_ranges().get(key)
+            number: Any = value  # an int: its type was checked above
+            if bounds is not None and not bounds[0] <= number <= bounds[1]:
+                low, high = bounds
+                raise self.fail(line, f"setting {key!r} must be from {low:,} to {high:,}, "
+                                      f"not {value:,}")
         return dict(raw)
 
     # -- steps
@@ -396,6 +414,10 @@ class _Checker:
             seconds = sum(args[k] * _SECONDS[k] for k in _SECONDS)
             if seconds <= 0:
                 raise self.fail(line, f"step {number} (advance_time): time must move forward")
+            self.elapsed += seconds
+            if self.elapsed > MAX_SPAN_DAYS * _SECONDS["days"]:
+                raise self.fail(line, f"step {number} (advance_time): the steps would let more "
+                                      f"than {MAX_SPAN_DAYS:,} days pass in all")
             args = {"seconds": seconds}
         emits = None
         if "emits" in raw:
@@ -427,8 +449,9 @@ class _Checker:
                            else "must be a non-negative integer")
             return value
         if kind == DURATION:
-            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-                raise fail("must be a non-negative number")
+            if (not isinstance(value, int | float) or isinstance(value, bool)
+                    or not math.isfinite(value) or value < 0):
+                raise fail(f"must be a finite non-negative number, not {value!r}")
             return value
         if kind == FLAG:
             if not isinstance(value, bool):

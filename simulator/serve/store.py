@@ -16,11 +16,10 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lifecycle.codes import SEVERITY_DESCRIPTIONS, SOURCE_DESCRIPTIONS
-from lifecycle.events import dumps, format_timestamp
+from lifecycle.events import EnvelopeError, canonical_timestamp, dumps
 
 
 class QueryError(ValueError):
@@ -158,40 +157,23 @@ def _code(key: str, value: str, table: dict[int, str]) -> int:
                      + ", ".join(f"{i} ({d})" for i, d in table.items()), INVALID_QUERY)
 
 
-_MOMENT = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
-    r"(Z|[+-]\d{2}:?\d{2})?)?$",
-    re.ASCII,
-)
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def moment(key: str, value: str, *, end_of_day: bool) -> str:
-    """A date or date-time of ``q`` as a canonical timestamp, checked as a real instant.
+    """A date or date-time of ``q`` as a canonical timestamp, checked as a real instant by
+    the model's own check (``canonical_timestamp``: calendar, clock, offsets, leap seconds).
 
-    A date alone is its day's first (``from``) or last (``until``) millisecond. A leap second
-    (``23:59:60``, the last second of a UTC day) counts as its day's last millisecond.
+    A date alone is its day's first (``from``) or last (``until``) millisecond.
     """
-    found = _MOMENT.match(value)
-    if found is None:
-        raise QueryError(f"Search criteria {key}:{value} is invalid: expected "
-                         "YYYY-MM-DDTHH:mm:ssZ or YYYY-MM-DD", INVALID_QUERY)
-    year, month, day, hour, minute, second, frac, zone = found.groups()
-    if hour is None:
-        hour, minute, second, frac = ("23", "59", "59", "999") if end_of_day else ("0",) * 4
-    leap = (hour, minute, second) == ("23", "59", "60")
+    stamp = value
+    if _DATE.fullmatch(value):
+        stamp = f"{value}T23:59:59.999Z" if end_of_day else f"{value}T00:00:00.000Z"
     try:
-        moment = datetime(int(year), int(month), int(day), int(hour), int(minute),
-                          59 if leap else int(second), (999_000 if leap else
-                                                        int((frac or "0")[:6].ljust(6, "0"))),
-                          tzinfo=UTC)
-        if zone and zone != "Z":
-            sign = -1 if zone[0] == "+" else 1
-            digits = zone[1:].replace(":", "")
-            moment += sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    except (ValueError, OverflowError) as exc:
-        raise QueryError(f"Search criteria {key}:{value} is not a real instant: {exc}",
-                         INVALID_QUERY) from None
-    return format_timestamp(moment)
+        return canonical_timestamp(stamp)[0]
+    except EnvelopeError as exc:
+        raise QueryError(f"Search criteria {key}:{value} is invalid: {exc} (expected "
+                         "YYYY-MM-DDTHH:mm:ssZ or YYYY-MM-DD)", INVALID_QUERY) from None
 
 
 def _bool(key: str, value: str) -> bool:

@@ -2,9 +2,12 @@
 
 Each request carries one event (a JSON object) or, in bulk mode, a JSON array of up to ``bulk``
 events, with the caller's headers, ``interval`` seconds apart (bulk mode sends at intervals,
-spec §9). A request that times out, cannot connect, or gets a 5xx (or
-429) is sent again after an exponential backoff with jitter (``backoff * 2**attempt``, at most
-``max_backoff``, plus up to half of it again, drawn from a seeded RNG; a ``Retry-After`` is
+spec §9). ``timeout`` is a deadline for the whole request (connecting, sending, the answer's
+head and up to ``MAX_ANSWER`` bytes of its body), not for each read: a receiver that trickles
+a byte at a time is cut off at the deadline. A request that times out, cannot connect, or gets
+a 5xx (or 429) is sent again, at most ``MAX_RETRIES`` times, after an exponential backoff with
+jitter (``backoff * 2**attempt``, at most ``max_backoff``, plus up to half of it again, drawn
+from a seeded RNG; a ``Retry-After`` in seconds or as an HTTP date is
 honoured up to ``max_backoff``). Other answers (4xx) fail that request at once. A request that
 still fails after ``retries`` retries means the receiver is down: the streamer stops, and the
 events not sent count as failed. With probability ``duplicates`` a delivered request is sent a
@@ -15,13 +18,18 @@ httpx is imported here only, so ``simlife validate`` never loads it.
 
 from __future__ import annotations
 
+import email.utils
+import math
 import random
 import re
+import ssl
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+import httpcore
 import httpx
 import orjson
 
@@ -31,6 +39,12 @@ from simulator.io import InputError
 USER_AGENT = "simlife-stream/1"
 _OK, _REFUSED, _DOWN = "delivered", "refused", "down"
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # an HTTP header name (RFC 9110 token)
+_VALUE = re.compile(r"^[\x20-\x7e\t]*$")  # a header value httpx sends as is: printable ASCII
+# Bounds on one request, whatever the options say: retries, the deadline, the first backoff.
+MAX_RETRIES = 20
+MAX_TIMEOUT = 3600.0
+MAX_BACKOFF = 60.0
+MAX_ANSWER = 64 * 1024  # bytes of an answer's body read (kept for the report's first errors)
 
 
 @dataclass
@@ -75,6 +89,8 @@ def check_url(url: str) -> str:
         raise InputError(f"--to {url!r}: not a URL ({exc})") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise InputError(f"--to {url!r}: expected an http:// or https:// URL with a host")
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        raise InputError(f"--to {url!r}: port {parsed.port} is not 1 to 65535")
     return url
 
 
@@ -89,6 +105,9 @@ def parse_headers(specs: Sequence[str]) -> list[tuple[str, str]]:
                              "'Authorization: Bearer abc'")
         if any(c in value for c in "\r\n\0"):
             raise InputError(f"--header {name}: the value must not contain line breaks")
+        if not _VALUE.match(value):
+            raise InputError(f"--header {name}: the value must be printable ASCII (encode "
+                             "other text, e.g. as percent-escapes)")
         out.append((name, value))
     return out
 
@@ -113,11 +132,17 @@ class Streamer:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         if bulk is not None and bulk < 1:
-            raise ValueError("bulk must be at least 1")
-        if not 0.0 <= duplicates <= 1.0:
-            raise ValueError("duplicates is a probability, 0 to 1")
-        if retries < 0 or timeout <= 0 or backoff < 0 or interval < 0:
-            raise ValueError("retries, timeout, backoff and interval must not be negative")
+            raise InputError(f"--bulk {bulk}: at least 1")
+        if not 0.0 <= duplicates <= 1.0:  # nan fails too
+            raise InputError(f"--duplicates {duplicates}: a probability, 0 to 1")
+        if not 0 <= retries <= MAX_RETRIES:
+            raise InputError(f"--retries {retries}: 0 to {MAX_RETRIES}")
+        if not 0 < timeout <= MAX_TIMEOUT:
+            raise InputError(f"--timeout {timeout}: more than 0 and at most {MAX_TIMEOUT:g} s")
+        if not 0 <= backoff <= MAX_BACKOFF or not 0 <= max_backoff <= MAX_TIMEOUT:
+            raise InputError(f"--backoff {backoff}: 0 to {MAX_BACKOFF:g} s")
+        if not 0 <= interval <= MAX_TIMEOUT:
+            raise InputError(f"--interval {interval}: 0 to {MAX_TIMEOUT:g} s")
         self.url = check_url(url)
         self.bulk = bulk
         self.duplicates = duplicates
@@ -132,6 +157,9 @@ class Streamer:
         sent = {name.lower() for name, _ in headers}
         defaults = [("Content-Type", "application/json"), ("User-Agent", USER_AGENT)]
         self.headers = [*headers, *((k, v) for k, v in defaults if k.lower() not in sent)]
+        self._clock = _Deadline(timeout)
+        if transport is None:
+            transport = _DeadlineTransport(self._clock)
         self.client = httpx.Client(timeout=timeout, transport=transport)
 
     def close(self) -> None:
@@ -197,6 +225,7 @@ class Streamer:
                 report.retries += 1
             report.requests += 1
             wait: float | None = None
+            self._clock.start()
             try:
                 answer = self.client.post(self.url, content=payload, headers=self.headers)
             except httpx.TimeoutException as exc:
@@ -230,9 +259,121 @@ class Streamer:
             report.errors[-1] = message  # keep the last one: it may be why the stream stopped
 
 
-def _retry_after(answer: httpx.Response) -> float | None:
-    value = answer.headers.get("retry-after", "")
-    return float(value) if value.isdigit() else None
+def _retry_after(answer: httpx.Response, now: Callable[[], datetime] | None = None
+                 ) -> float | None:
+    """Seconds to wait that a ``Retry-After`` asks for: a number of seconds, or an HTTP date
+    (RFC 9110 §10.2.3; a date in the past means now). None if absent or unreadable."""
+    value = answer.headers.get("retry-after", "").strip()
+    if value.isascii() and value.isdigit():
+        return float(value[:12])
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # "-0000": a time in UTC
+        when = when.replace(tzinfo=UTC)
+    moment = now() if now is not None else datetime.now(UTC)
+    return max(0.0, (when - moment).total_seconds())
+
+
+class _Deadline:
+    """The end of the request under way: what every network step of it may still wait."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.end = math.inf
+
+    def start(self) -> None:
+        self.end = time.monotonic() + self.timeout
+
+    def left(self, timeout: float | None) -> float:
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise httpcore.ReadTimeout(f"no answer within {self.timeout:g} s")
+        return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write waits at most until the request's deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream, clock: _Deadline) -> None:
+        self._stream, self._clock = stream, clock
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._clock.left(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, self._clock.left(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        tls = self._stream.start_tls(ssl_context, server_hostname, self._clock.left(timeout))
+        return _DeadlineStream(tls, self._clock)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self, clock: _Deadline) -> None:
+        self._backend, self._clock = httpcore.SyncBackend(), clock
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        stream = self._backend.connect_tcp(host, port, self._clock.left(timeout), local_address,
+                                           socket_options)
+        return _DeadlineStream(stream, self._clock)
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Iterable[Any] | None = None
+                            ) -> httpcore.NetworkStream:
+        stream = self._backend.connect_unix_socket(path, self._clock.left(timeout),
+                                                   socket_options)
+        return _DeadlineStream(stream, self._clock)
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+class _DeadlineTransport(httpx.BaseTransport):
+    """httpx over httpcore with ``_DeadlineBackend``: the request's deadline bounds every
+    network step, and at most ``MAX_ANSWER`` bytes of an answer are read."""
+
+    def __init__(self, clock: _Deadline) -> None:
+        self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(),
+                                             network_backend=_DeadlineBackend(clock))
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        core = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(scheme=request.url.raw_scheme, host=request.url.raw_host,
+                             port=request.url.port, target=request.url.raw_path),
+            headers=request.headers.raw, content=request.read(), extensions=request.extensions)
+        try:
+            answer = self._pool.handle_request(core)
+            try:
+                body = b""
+                for part in answer.iter_stream():
+                    body += part[:MAX_ANSWER - len(body)]
+                    if len(body) >= MAX_ANSWER:
+                        break
+            finally:
+                answer.close()
+        except httpcore.TimeoutException as exc:
+            raise httpx.TimeoutException(str(exc), request=request) from None
+        except httpcore.ConnectError as exc:
+            raise httpx.ConnectError(str(exc), request=request) from None
+        except (httpcore.NetworkError, httpcore.ProtocolError) as exc:
+            raise httpx.TransportError(f"{type(exc).__name__}: {exc}") from None
+        return httpx.Response(answer.status, headers=answer.headers, content=body,
+                              request=request)
+
+    def close(self) -> None:
+        self._pool.close()
 
 
 def encode_events(events: Iterable[dict[str, Any]]) -> Iterator[bytes]:

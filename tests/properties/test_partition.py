@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from simulator.partition import InProcess, partitioned, validate_paths
-from simulator.replay import Report, validate_path
+from simulator.replay import MAX_FINDINGS, Report, validate_path
 from simulator.testing.mutations import MUTATIONS
 from simulator.testing.strategies import events, fleets, lifecycles
 from tests.properties.budget import budget
@@ -62,26 +62,30 @@ def _comparable(report: Report) -> dict[str, Any]:
     return out
 
 
-def _check(paths: list[str], single: Report, complete: bool) -> None:
+def _check(paths: list[str], single: Report, complete: bool, cap: int = MAX_FINDINGS) -> None:
     for parts in (1, 2, 4):
         report, _ = partitioned(paths, InProcess(), parts, strict=False,
                                 complete_history=complete, assume_registered=(),
-                                piece_size=2000)
+                                piece_size=2000, max_findings=cap)
         assert _comparable(report) == _comparable(single), parts
 
 
 @budget(2, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(case=corrupted_logs())
+@given(case=corrupted_logs(), cap=st.sampled_from([MAX_FINDINGS, 1, 2]))
 def test_partitions_give_the_single_process_verdict(tmp_path: Path,
-                                                     case: tuple[list[Any], bool]) -> None:
+                                                     case: tuple[list[Any], bool],
+                                                     cap: int) -> None:
+    """``cap``: findings kept per rule (the rest counted), as one process keeps them."""
     log, complete = case
     lines = _lines(log)
     path = tmp_path / "log.jsonl"
     path.write_bytes(b"".join(line + b"\n" for line in lines))
-    _check([str(path)], validate_path(path, complete_history=complete), complete)
+    _check([str(path)], validate_path(path, complete_history=complete, max_findings=cap),
+           complete, cap)
     page = tmp_path / "page.json"  # a JSON array on one line: its elements share line 1
     page.write_bytes(b"[" + b",".join(lines) + b"]")
-    _check([str(page)], validate_path(page, complete_history=complete), complete)
+    _check([str(page)], validate_path(page, complete_history=complete, max_findings=cap),
+           complete, cap)
 
 
 @settings(parent=budget(1), suppress_health_check=[HealthCheck.too_slow,
