@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 SDK_VENV := .venv-sdk
 SDK_STAMP := $(SDK_VENV)/.installed
 
-.PHONY: demo test lint typecheck unit sdk-check bench bench-hostile diagram clean
+.PHONY: demo test lint typecheck unit sdk-check bench bench-hostile bench-partition diagram clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ bench: $(STAMP)
 
 bench-hostile: $(STAMP)
 	$(BIN)/python benchmarks/bench_hostile.py --uncapped
+
+bench-partition: $(STAMP)
+	$(BIN)/python benchmarks/bench_partition.py --events 1000000 --repeat 3 --memory
 
 clean:
 	rm -rf $(VENV) $(SDK_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

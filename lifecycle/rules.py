@@ -77,7 +77,8 @@ class Finding:
     ``entity`` names what it is about (``"SIM 12"``, ``"endpoint 7"``) for per-entity reports
     such as JUnit; ``None`` lets the report derive it from the event, or file it under the log.
     ``sim`` and ``endpoint`` are the ids the event names, for tools; ``element`` is the event's
-    0-based index in a JSON array input (whose elements may share a line).
+    0-based index in a JSON array input (whose elements may share a line). ``file`` names the
+    file that ``line`` is in when a log is several files (shards).
     """
 
     rule: str
@@ -88,6 +89,7 @@ class Finding:
     sim: int | None = None
     endpoint: int | None = None
     element: int | None = None
+    file: str | None = None
 
     @property
     def level(self) -> Level:

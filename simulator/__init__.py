@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from lifecycle.rules import Finding
     from lifecycle.state import FleetState
     from simulator.io import InputError
+    from simulator.partition import validate_paths
     from simulator.platform import Platform, Refused, Settings, generate, write_jsonl
     from simulator.replay import (
         Replay,
@@ -51,6 +52,7 @@ __all__ = [
     "state_path",
     "validate",
     "validate_path",
+    "validate_paths",
     "write_jsonl",
 ]
 
@@ -58,6 +60,7 @@ __getattr__, __dir__ = lazy(globals(), {
     "Finding": "lifecycle.rules",
     "FleetState": "lifecycle.state",
     "InputError": "simulator.io",
+    "validate_paths": "simulator.partition",
     **dict.fromkeys(("Platform", "Refused", "Settings", "generate", "write_jsonl"),
                     "simulator.platform"),
     **dict.fromkeys(("Replay", "Report", "final_state", "render", "state_path", "validate",

@@ -20,7 +20,7 @@ PACKAGES = ("lifecycle", "simulator")
 # other. ``simulator`` itself (the lazy top-level face) and ``exports`` sit outside the order.
 # ``testing`` sits above ``serve``: its pytest plugin hands users a running stand-in.
 RANK = {"lifecycle": 0, "io": 1, "platform": 2, "replay": 2,
-        "scenarios": 3, "serve": 3, "collect": 3, "testing": 4, "cli": 5}
+        "partition": 3, "scenarios": 3, "serve": 3, "collect": 3, "testing": 4, "cli": 5}
 OUTSIDE_THE_ORDER = {"simulator", "simulator.exports"}
 
 

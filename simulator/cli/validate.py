@@ -18,7 +18,9 @@ from simulator.io import (
     Limits,
     atomic_write,
     format_size,
+    is_url,
 )
+from simulator.partition import MAX_PARTS, validate_paths
 from simulator.replay import MAX_FINDINGS, RENDERERS, render, validate_path
 
 DEFAULT_LIMITS = Limits()
@@ -37,6 +39,12 @@ FILE is JSON Lines (one event per line) or one JSON array, either of them possib
 them) time order are detected and replayed oldest first; a log in neither order is sorted and
 gets a time-order warning. A log may start mid-life: replay tracks the states each SIM and
 endpoint may be in and reports only events that no possible state allows.
+
+Several FILEs are one log (shards of one stream, e.g. a day per file, in any order): merged
+by time, each finding names its file and line. A FILE may be a URL (s3://, https://...) read
+through fsspec. --jobs N replays the log in N partitions in N processes, --dask ADDRESS on a
+running Dask cluster (pip install 'simlife[dask]'); either gives the verdict of one process,
+after a first pass that finds which SIMs and devices depend on each other.
 
 \b
 Formats (--format):
@@ -116,8 +124,14 @@ class _Progress:
             sys.stderr.flush()
 
 
+def _stage(text: str) -> None:
+    """What a partitioned run is doing, on a terminal's stderr."""
+    sys.stderr.write(f"simlife: {text}\n")
+    sys.stderr.flush()
+
+
 @click.command(help=_help(), short_help="Validate a recorded event log (exit 0, 1 or 2).")
-@click.argument("file", metavar="FILE|-")
+@click.argument("files", metavar="FILE|-...", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(list(RENDERERS)), default="text",
               show_default=True, help="Report format (see above).")
 @click.option("--strict", is_flag=True, help="Warnings make the log non-conformant too.")
@@ -148,20 +162,33 @@ class _Progress:
               metavar="SIZE",
               help="Largest event (a line, or an element of an array); a longer one makes the "
                    f"input unreadable (exit 2) [default: {format_size(DEFAULT_LIMITS.record)}].")
+@click.option("-j", "--jobs", type=click.IntRange(1, MAX_PARTS), default=1, show_default=True,
+              help="Replay in N partitions in N local processes; the verdict is the same.")
+@click.option("--dask", "dask", metavar="ADDRESS",
+              help="Replay the partitions on the Dask cluster whose scheduler is at ADDRESS "
+                   "(tcp://host:8786); one partition per worker thread unless --jobs says.")
 @click.pass_context
-def validate(ctx: click.Context, file: str, fmt: str, strict: bool, complete_history: bool,
-             assumed: tuple[tuple[int, int], ...], select: frozenset[str] | None,
-             ignore: frozenset[str] | None, output: str, max_findings: int,
-             spool_limit: int, max_event_size: int) -> None:
-    progress = _Progress() if sys.stderr is not None and sys.stderr.isatty() else None
+def validate(ctx: click.Context, files: tuple[str, ...], fmt: str, strict: bool,
+             complete_history: bool, assumed: tuple[tuple[int, int], ...],
+             select: frozenset[str] | None, ignore: frozenset[str] | None, output: str,
+             max_findings: int, spool_limit: int, max_event_size: int, jobs: int,
+             dask: str | None) -> None:
+    tty = sys.stderr is not None and sys.stderr.isatty()
     limits = Limits(spool=spool_limit, record=max_event_size)
-    try:
-        report = validate_path(file, strict=strict, complete_history=complete_history,
-                               assume_registered=assumed, progress=progress,
-                               max_findings=max_findings, limits=limits)
-    finally:
-        if progress is not None:
-            progress.clear()
+    if len(files) == 1 and jobs == 1 and dask is None and not is_url(files[0]):
+        progress = _Progress() if tty else None
+        try:
+            report = validate_path(files[0], strict=strict, complete_history=complete_history,
+                                   assume_registered=assumed, progress=progress,
+                                   max_findings=max_findings, limits=limits)
+        finally:
+            if progress is not None:
+                progress.clear()
+    else:
+        report = validate_paths(files, jobs=jobs, dask=dask, strict=strict,
+                                complete_history=complete_history, assume_registered=assumed,
+                                max_findings=max_findings, limits=limits,
+                                progress=_stage if tty else None)
     if select is not None or ignore is not None:
         report = report.filtered(select, ignore or ())
     color = (output == "-" and fmt == "text" and "NO_COLOR" not in os.environ

@@ -7,23 +7,35 @@ order; both give a ``Report`` of findings, which ``render`` writes as text, JSON
 """
 
 from simulator.replay.core import EndpointView, Replay, SimView
-from simulator.replay.driver import validate, validate_path
+from simulator.replay.driver import Run, collector_paused, validate, validate_path
 from simulator.replay.final import final_state, parse_at, replay_path, state_path
-from simulator.replay.report import RENDERERS, Report, render
+from simulator.replay.links import NO_ID, NOT_A_SIM, Ascent, ChunkLinks, LinkScan
+from simulator.replay.migration import UnpairedHalf, judge_unpaired
+from simulator.replay.report import RENDERERS, Report, render, with_entities
 from simulator.replay.state import MAX_FINDINGS
 
 __all__ = [
     "MAX_FINDINGS",
+    "NOT_A_SIM",
+    "NO_ID",
     "RENDERERS",
+    "Ascent",
+    "ChunkLinks",
     "EndpointView",
+    "LinkScan",
     "Replay",
     "Report",
+    "Run",
     "SimView",
+    "UnpairedHalf",
+    "collector_paused",
     "final_state",
+    "judge_unpaired",
     "parse_at",
     "render",
     "replay_path",
     "state_path",
     "validate",
     "validate_path",
+    "with_entities",
 ]

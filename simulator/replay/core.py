@@ -23,7 +23,7 @@ from lifecycle.machines import SIM_REGISTRATION_EVENT
 from simulator.replay import texts as texts
 from simulator.replay.decode import UNSET, Envelope
 from simulator.replay.ids import EventIdTable
-from simulator.replay.migration import Migrations
+from simulator.replay.migration import Migrations, UnpairedHalf
 from simulator.replay.rules import LifecycleRules
 from simulator.replay.state import (
     API,
@@ -132,9 +132,10 @@ class Replay(LifecycleRules):
         complete_history: bool = False,
         assume_registered: Sequence[tuple[int, int]] = (),
         max_findings: int = MAX_FINDINGS,
+        where: Callable[[int | None, int | None], str] = texts.where,
     ) -> None:
         super().__init__(complete_history=complete_history, assume_registered=assume_registered,
-                         max_findings=max_findings)
+                         max_findings=max_findings, where=where)
         self.events = 0
         self._counts: dict[int, int] = {}  # a plain dict counts faster than a Counter
         self.orgs: set[int] = set()  # every workspace the log holds events of
@@ -372,5 +373,13 @@ class Replay(LifecycleRules):
         """End of log: report the migration halves still unpaired and the owed auto-activations."""
         self._migrations.finish()
         self.report_owed()
+
+    def finish_partition(self) -> list[UnpairedHalf]:
+        """``finish`` for one partition of a log (``simulator.partition``): the owed
+        auto-activations are reported, the unpaired migration halves returned, to be judged
+        (``judge_unpaired``) against the workspaces of every partition."""
+        unpaired = self._migrations.take_unpaired()
+        self.report_owed()
+        return unpaired
 
 

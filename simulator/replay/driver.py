@@ -55,16 +55,17 @@ def _new_replay(
                   max_findings=max_findings)
 
 
-class _Run:
+class Run:
     """Feeds one replay and files each new finding under the entity of the event that caused it."""
 
     def __init__(self, complete_history: bool, assume_registered: Sequence[tuple[int, int]],
                  progress: Callable[[int], None] | None,
-                 max_findings: int = MAX_FINDINGS) -> None:
+                 max_findings: int = MAX_FINDINGS, replay: ReplayLike | None = None) -> None:
         if max_findings < 0:
             raise ValueError(f"max_findings must not be negative, not {max_findings}")
         self.max_findings = max_findings
-        self.replay = _new_replay(complete_history, tuple(assume_registered), max_findings)
+        self.replay = replay or _new_replay(complete_history, tuple(assume_registered),
+                                            max_findings)
         self.findings: list[Finding] = []
         self._seen = 0  # replay findings already copied
         self._progress = progress
@@ -177,16 +178,26 @@ class _Run:
             if len(mine) != before:
                 mine[before:] = at_elements(mine[before:], index)
 
-    def finish(self, strict: bool, source: str | None, order: str,
-               extra: Iterable[Finding] = ()) -> Report:
-        replay = self.replay
-        replay.finish()
-        late = replay.findings[self._seen:]
+    def collect(self) -> list[Finding]:
+        """The findings so far, with those replay made outside ``feed`` (at the end of a log),
+        each of an array's placed at the element of the event it names."""
+        late = self.replay.findings[self._seen:]
         if self._elements:
             late = [f if (at := self._elements.get((f.event_id, f.line))) is None
                     else at_elements([f], at)[0] for f in late]
         self.findings.extend(late)
-        self._seen = len(replay.findings)
+        self._seen = len(self.replay.findings)
+        return self.findings
+
+    def element_of(self, event_id: int | None, line: int | None) -> int | None:
+        """The array element of the event with this id at this line (None: not an array's)."""
+        return self._elements.get((event_id, line)) if self._elements else None
+
+    def finish(self, strict: bool, source: str | None, order: str,
+               extra: Iterable[Finding] = ()) -> Report:
+        replay = self.replay
+        replay.finish()
+        self.collect()
         return Report(
             events=replay.events,
             findings=[*extra, *self.findings],
@@ -222,7 +233,7 @@ def validate(
     >>> report.conformant, report.findings[0].rule
     (False, 'malformed-event')
     """
-    run = _Run(complete_history, assume_registered, None, max_findings)
+    run = Run(complete_history, assume_registered, None, max_findings)
     for line, item in enumerate(events, 1):
         if isinstance(item, bytes | bytearray | str):
             if not item.strip():
@@ -281,14 +292,14 @@ def validate_path(
     >>> report.order, report.events, report.source
     ('sorted', 13, 'tests/data/seed-examples.jsonl')
     """
-    run = _Run(complete_history, assume_registered, progress, max_findings)
+    run = Run(complete_history, assume_registered, progress, max_findings)
     with open_log(path, scan=False, limits=limits) as log, collector_paused():
         stream = log.stream()  # JSON Lines: replayed in file order while they ascend
         if stream is not None:
             recall = log.line_at if log.recallable else None
             if run.feed_batches(stream, recall, ascending=True):
                 return run.finish(strict, log.name, str(log.order))
-            run = _Run(complete_history, assume_registered, progress, max_findings)  # again
+            run = Run(complete_history, assume_registered, progress, max_findings)  # again
         batches = log.batches()
         elements = log.elements()
         if batches is not None:

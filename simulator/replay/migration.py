@@ -8,9 +8,11 @@ holds the other workspace, and a warning when it does not.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Set
 from typing import Any, NamedTuple
 
 from lifecycle.codes import luhn_digit
+from lifecycle.rules import Finding
 from simulator.replay import texts as texts
 from simulator.replay.state import EntityState
 
@@ -192,7 +194,7 @@ class Migrations:
             self._replay.add("migration-pair", second.event_id, second.line,
                              f"the halves of migration {second.event_id} disagree: "
                              + "; ".join(problems)
-                             + f" (first half: {texts.where(first.event_id, first.line)})")
+                             + f" (first half: {self._replay.where(first.event_id, first.line)})")
 
     def _move(self, target: int, sims: list[_MigratedSim], eid: int, src: int,
               line: int | None, *, arrives: bool) -> None:
@@ -216,19 +218,44 @@ class Migrations:
             if s is not None:
                 replay.migrate(s, m.id, target, eid, line, arrives=arrives)
 
+    def take_unpaired(self) -> list[UnpairedHalf]:
+        """The halves whose partner never came, in the order they came; forgotten here."""
+        unpaired = [
+            UnpairedHalf(eid, half.kind, half.line,
+                         frozenset({half.target}) if half.kind == "source" else half.sources)
+            for eid, half in self._pending.items()]
+        self._pending.clear()
+        return unpaired
+
     def finish(self) -> None:
         """Report the halves whose partner never came (spec §5)."""
-        seen = self._orgs
-        for eid, half in self._pending.items():
-            other = {half.target} if half.kind == "source" else set(half.sources)
-            present = sorted(other & seen)
-            if present:
-                self._replay.add("migration-pair", eid, half.line,
-                                 f"only the {half.kind} half of migration {eid} is in the log, "
-                                 f"though the log holds workspace "
-                                 f"{', '.join(map(str, present))} where the other half belongs")
-            else:
-                self._replay.add("orphan-migration-half", eid, half.line,
-                                 f"only the {half.kind} half of migration {eid}: expected in a "
-                                 "log of one workspace")
-        self._pending.clear()
+        for f in judge_unpaired(self.take_unpaired(), self._orgs):
+            self._replay.add(f.rule, f.event_id, f.line, f.message)  # under the cap per rule
+
+
+class UnpairedHalf(NamedTuple):
+    """A migration half whose partner is not in the log; ``others``: the workspaces of the
+    missing half (the target of a source half, the sources of a target half)."""
+
+    event_id: int
+    kind: str
+    line: int | None
+    others: frozenset[int]
+
+
+def judge_unpaired(halves: Iterable[UnpairedHalf], orgs: Set[int]) -> list[Finding]:
+    """A lone half is an error when the log holds a workspace of the other half (``orgs``: every
+    workspace the log holds events of), else a warning: a log of one workspace holds one half."""
+    out = []
+    for half in halves:
+        present = sorted(half.others & orgs)
+        if present:
+            out.append(Finding("migration-pair", half.event_id, half.line,
+                               f"only the {half.kind} half of migration {half.event_id} is in the "
+                               f"log, though the log holds workspace "
+                               f"{', '.join(map(str, present))} where the other half belongs"))
+        else:
+            out.append(Finding("orphan-migration-half", half.event_id, half.line,
+                               f"only the {half.kind} half of migration {half.event_id}: expected "
+                               "in a log of one workspace"))
+    return out

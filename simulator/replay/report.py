@@ -82,6 +82,7 @@ class Report:
     # every count and the verdict include them.
     omitted: Counter[str] = field(default_factory=Counter)
     max_findings: int | None = None
+    files: tuple[str, ...] = ()  # the files of a log of several (each finding names its own)
     # What replay knew at the end of the log (``state``), built when first asked for.
     state_of: Callable[[], FleetState] | None = field(default=None, repr=False, compare=False)
     _state: FleetState | None = field(default=None, init=False, repr=False, compare=False)
@@ -158,6 +159,7 @@ class Report:
                     "endpoint": (f.endpoint if f.endpoint is not None
                                  else _named(f.entity, "endpoint")),
                     "element": f.element,
+                    **({"file": f.file} if self.files else {}),
                 }
                 for f in self.findings
             ],
@@ -168,6 +170,7 @@ class Report:
             "counts_by_event_type": {
                 str(tid): n for tid, n in sorted(self.counts_by_type.items())
             },
+            **({"files": list(self.files)} if self.files else {}),
         }
 
     def to_json(self, *, indent: bool = True) -> str:
@@ -188,7 +191,9 @@ def _clean(text: str) -> str:
 def _where(f: Finding) -> str:
     parts = []
     if f.line is not None:
-        parts.append(f"line {f.line}")
+        parts.append(f"line {f.line}" if f.file is None else f"{f.file} line {f.line}")
+    elif f.file is not None:
+        parts.append(f.file)
     if f.element is not None:
         parts.append(f"element {f.element}")
     if f.event_id is not None:

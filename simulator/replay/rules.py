@@ -28,7 +28,6 @@ from simulator.replay.state import (
     EndpointEntry,
     EntityState,
     SimEntry,
-    after,
     held,
     shown,
 )
@@ -110,7 +109,7 @@ class LifecycleRules(EntityState):
                  line: int | None) -> None:
         self.add("illegal-transition", eid, line,
                  f"SIM {sid}: {shown(text, tid)} needs the SIM {texts.sim_states(needs)}, but it "
-                 f"can only be {texts.sim_states(s.mask)} here{after(s.last_id, s.last_line)}")
+                 f"can only be {texts.sim_states(s.mask)} here{self.after(s.last_id, s.last_line)}")
 
     def _check_transition_detail(self, detail: Any, key: tuple[int, int], eid: int,
                                  line: int | None) -> None:
@@ -163,7 +162,7 @@ class LifecycleRules(EntityState):
         if held(s.ep):
             self.add("delete-while-assigned", eid, line,
                      f"SIM {sid} is deleted while endpoint {s.ep} holds it"
-                     f"{after(s.last_id, s.last_line)}: release it first")
+                     f"{self.after(s.last_id, s.last_line)}: release it first")
         self.unhold(s)
         new_mask = SIM_NEXT[(tid, src)][s.mask]
         s.mask = new_mask or DELETED_MASK
@@ -197,7 +196,7 @@ class LifecycleRules(EntityState):
             self.add("illegal-transition", eid, line,
                      f"Endpoint {epid}: {texts.type_name(tid)} needs it "
                      f"{texts.endpoint_states(EP_FROM[key])}, but it can only be "
-                     f"{texts.endpoint_states(e.mask)} here{after(e.last_id, e.last_line)}")
+                     f"{texts.endpoint_states(e.mask)} here{self.after(e.last_id, e.last_line)}")
             new_mask = EP_DEST[key]
         e.mask = new_mask
         e.last_id = eid
@@ -283,12 +282,12 @@ class LifecycleRules(EntityState):
             holder = "it" if s.ep == epid else f"endpoint {s.ep}"
             self.add("double-assignment", eid, line,
                      f"SIM {sid} is assigned to endpoint {epid}, but {holder} already holds it"
-                     f"{after(s.last_id, s.last_line)}")
+                     f"{self.after(s.last_id, s.last_line)}")
             self.unhold(s)
         if e.sim is not None and e.sim != UNKNOWN and e.sim != sid:
             self.add("double-assignment", eid, line,
                      f"SIM {sid} is assigned to endpoint {epid}, but that endpoint already "
-                     f"holds SIM {e.sim}{after(e.last_id, e.last_line)}")
+                     f"holds SIM {e.sim}{self.after(e.last_id, e.last_line)}")
             other = self._sims.get(e.sim)
             if other is not None:
                 self.unhold(other)
@@ -309,12 +308,12 @@ class LifecycleRules(EntityState):
             holds = "no SIM" if e.sim is None else f"SIM {e.sim}"
             self.add("release-mismatch", eid, line,
                      f"SIM {sid} is released from endpoint {epid}, but that endpoint holds "
-                     f"{holds}{after(e.last_id, e.last_line)}")
+                     f"{holds}{self.after(e.last_id, e.last_line)}")
         elif s.ep != UNKNOWN and s.ep != epid:
             held_by = "no endpoint" if s.ep is None else f"endpoint {s.ep}"
             self.add("release-mismatch", eid, line,
                      f"SIM {sid} is released from endpoint {epid}, but {held_by} holds it"
-                     f"{after(s.last_id, s.last_line)}")
+                     f"{self.after(s.last_id, s.last_line)}")
         if s.ep != epid or e.sim != sid:  # else ``hold`` has nothing to undo
             self.hold(s, sid, e, epid)
         s.ep = e.sim = None
@@ -335,7 +334,7 @@ class LifecycleRules(EntityState):
             s = self._sims[sid]
             self.add("illegal-transition", eid, line,
                      f"SIM {sid} is registered, but the log knows it already"
-                     f"{after(s.last_id, s.last_line)}: nothing returns to Issued")
+                     f"{self.after(s.last_id, s.last_line)}: nothing returns to Issued")
         if span is not None:
             self._add_range(span, org, eid, sid, line)
         if sid is not None and sid not in self._sims:
@@ -390,7 +389,7 @@ class LifecycleRules(EntityState):
             earlier = self._ranges[i - 1]
             self.add("illegal-transition", eid, line,
                      f"ICCIDs {lo}..{hi} overlap ICCIDs {earlier[0]}..{earlier[1]} registered by "
-                     f"{texts.where(earlier[3], earlier[4])}: a SIM is registered once")
+                     f"{self.where(earlier[3], earlier[4])}: a SIM is registered once")
             return
         if hi - lo < len(self._sim_of):
             known = [self._sim_of[c] for c in range(lo, hi + 1) if c in self._sim_of]

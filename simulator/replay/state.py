@@ -115,10 +115,6 @@ def build_state(sims: dict[int, SimEntry], eps: dict[int, EndpointEntry],
     return FleetState.of(out_sims, out_eps)
 
 
-def after(last_id: int | None, last_line: int | None) -> str:
-    return "" if last_id is None else f" (after {texts.where(last_id, last_line)})"
-
-
 def shown(text: Any, tid: int) -> str:
     """How a message names a status change: "'Suspended' -> 'Activated'", else by its type."""
     m = texts.SIM_STATUS_CHANGE.match(text) if type(text) is str else None
@@ -134,11 +130,15 @@ class EntityState:
 
     def __init__(self, *, complete_history: bool,
                  assume_registered: Sequence[tuple[int, int]],
-                 max_findings: int = MAX_FINDINGS) -> None:
+                 max_findings: int = MAX_FINDINGS,
+                 where: Callable[[int | None, int | None], str] = texts.where) -> None:
         self.findings: list[Finding] = []  # at most ``max_findings`` per rule
         self.omitted: Counter[str] = Counter()  # rule -> findings counted past the cap
         self._max_findings = max_findings
         self._kept: dict[str, int] = {}
+        # How messages point back at an earlier event: "event 5 at line 9" for one file; a log
+        # of several files names the file (``simulator.partition``).
+        self.where = where
         self._complete = complete_history
         self._assumed = sorted((int(lo), int(hi)) for lo, hi in assume_registered)
         self._assumed_starts = [lo for lo, _ in self._assumed]
@@ -164,6 +164,10 @@ class EntityState:
             self.findings.append(Finding(rule, event_id, line, message))
         else:
             self.omitted[rule] += 1
+
+    def after(self, last_id: int | None, last_line: int | None) -> str:
+        """`` (after event 5 at line 9)`` for a message, or nothing when no event came before."""
+        return "" if last_id is None else f" (after {self.where(last_id, last_line)})"
 
     def sim_views(self) -> dict[int, SimView]:
         return {
@@ -253,7 +257,7 @@ class EntityState:
             self._sims[sid] = s
         elif s.mask == DELETED_MASK:
             self.add("event-after-deletion", eid, line,
-                     f"SIM {sid} was deleted by {texts.where(s.last_id, s.last_line)}: "
+                     f"SIM {sid} was deleted by {self.where(s.last_id, s.last_line)}: "
                      f"no {texts.type_name(tid)} may follow")
             return None
         if self._owed and sid in self._owed:
@@ -265,7 +269,7 @@ class EntityState:
             else:
                 self.add("missing-auto-activation", eid, line,
                          f"SIM {sid} was in Factory Test at {texts.type_name(trigger_type)} "
-                         f"({texts.where(trigger, trigger_line)}) on its endpoint, so its next "
+                         f"({self.where(trigger, trigger_line)}) on its endpoint, so its next "
                          f"event must be its auto-activation (8 from Policy Control), "
                          f"not {texts.type_name(tid)}")
                 # The platform auto-activates at once, but the log does not show it: go on
@@ -362,4 +366,7 @@ class EntityState:
         if s is None:
             return
         if s.mask & _FT:
+            # Popped first, so the end of the log reports owed activations in the order of their
+            # last trigger: the same order whichever partition of a log replays them.
+            self._owed.pop(sid, None)
             self._owed[sid] = (eid, line, tid, s.mask == _FT)

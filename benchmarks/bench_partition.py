@@ -1,0 +1,125 @@
+"""Partitioned validation: events/s against partitions, the first pass's share, RSS per SIM.
+
+Generates a fleet of about ``--events`` events (``simulator.platform.fleet``), then times, in
+turns so that a busy spell on a shared machine hits each alike, ``--repeat`` runs of
+
+* one process (``validate_path``), and
+* ``validate_paths(jobs=N)`` for N in 2 and the machine's cores (``--parts`` to choose),
+
+and prints the median wall time of each, events/s, the speed-up over one process, and how long
+the first pass and the plan took in the last partitioned run. Every partitioned report is
+checked equal to the single process's. ``--memory`` also measures the peak RSS of a fresh
+process validating fleets of 20,000 and 80,000 SIMs, and prints the growth per SIM.
+
+    .venv/bin/python benchmarks/bench_partition.py [LOG] [--events N] [--repeat R] [--memory]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from simulator.partition import LocalProcesses, partitioned
+from simulator.platform.fleet import generate, write_jsonl
+from simulator.replay import validate_path
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS_PER_SIM = 8.64  # of a generated fleet (``simlife generate``), measured
+
+
+def fleet(path: Path, sims: int, seed: int = 1) -> None:
+    with path.open("wb") as out:
+        write_jsonl(generate(sims=sims, seed=seed), out)
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min)"
+
+
+def timings(path: Path, parts: list[int], repeat: int) -> None:
+    single = validate_path(path)
+    events = single.events
+    times: dict[int, list[float]] = {p: [] for p in [1, *parts]}
+    stages: dict[int, tuple[float, float]] = {}
+    print(f"{path.name}: {events:,} events, {path.stat().st_size / 2**20:,.0f} MiB, "
+          f"{os.cpu_count()} cores; {_load()}")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        validate_path(path)
+        times[1].append(time.perf_counter() - start)
+        for n in parts:
+            marks: list[float] = []
+            start = time.perf_counter()
+            executor = LocalProcesses(n)
+            try:
+                report, _ = partitioned([str(path)], executor, n, strict=False,
+                                        complete_history=False, assume_registered=(),
+                                        progress=lambda _, m=marks: m.append(time.perf_counter()))
+            finally:
+                executor.close()
+            end = time.perf_counter()
+            times[n].append(end - start)
+            stages[n] = (marks[1] - marks[0], end - marks[1]) if len(marks) == 2 else (0, 0)
+            assert report.to_dict() == single.to_dict(), f"{n} partitions: another verdict"
+    base = statistics.median(times[1])
+    print(f"  {'partitions':>10} {'seconds':>9} {'events/s':>11} {'speed-up':>9}   "
+          f"first pass + plan, replay (last run)")
+    for n, runs in times.items():
+        t = statistics.median(runs)
+        detail = "" if n == 1 else f"   {stages[n][0]:.2f} s, {stages[n][1]:.2f} s"
+        print(f"  {n:>10} {t:>9.2f} {events / t:>11,.0f} {base / t:>8.2f}x{detail}"
+              f"   (runs: {', '.join(f'{x:.2f}' for x in runs)})")
+    print(f"  medians of {repeat} runs; {_load()}")
+
+
+def _child_rss(path: Path) -> int:
+    """Peak RSS (KiB) of a fresh interpreter that validates ``path`` in one process."""
+    code = ("import sys; from simulator.replay import validate_path; validate_path(sys.argv[1]);"
+            "print([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                         text=True, check=True, cwd=ROOT)
+    return int(out.stdout.split()[-1])
+
+
+def memory(folder: Path, repeat: int) -> None:
+    sizes = (20_000, 80_000)
+    paths = []
+    for sims in sizes:
+        path = folder / f"fleet-{sims}.jsonl"
+        fleet(path, sims)
+        paths.append(path)
+    rss = [statistics.median(_child_rss(p) for _ in range(repeat)) for p in paths]
+    growth = (rss[1] - rss[0]) * 1024 / (sizes[1] - sizes[0])
+    print(f"memory: peak RSS {rss[0] / 1024:,.1f} MiB ({sizes[0]:,} SIMs), "
+          f"{rss[1] / 1024:,.1f} MiB ({sizes[1]:,} SIMs): {growth:,.0f} bytes per SIM "
+          f"(with its devices and events; median of {repeat})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("log", nargs="?", type=Path, help="log to validate (default: a fleet)")
+    parser.add_argument("--events", type=int, default=1_000_000, help="fleet size in events")
+    parser.add_argument("--parts", type=int, nargs="*",
+                        default=sorted({2, os.cpu_count() or 2}), help="partitions to time")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
+    parser.add_argument("--memory", action="store_true", help="also measure RSS per SIM")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="simlife-bench-") as tmp:
+        path = args.log
+        if path is None:
+            path = Path(tmp) / "fleet.jsonl"
+            fleet(path, round(args.events / EVENTS_PER_SIM))
+        timings(path, args.parts, args.repeat)
+        if args.memory:
+            memory(Path(tmp), args.repeat)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Partitioned replay gives the single process's verdict, exactly.
+
+Valid generated logs are corrupted with the mutation catalogue (several operators at once, so
+corruptions meet across SIMs, endpoints and registrations) and with random events, then
+validated by one process and in 1, 2 and 4 partitions (the first pass cut into small pieces so
+that pieces meet too): the reports must be equal, findings in the same order. Logs cut into
+shards (some gzipped, some newest first, given in any order) are held to the same, against one
+process reading the same shards. The partitions run in this process here (``InProcess``): the
+executors are tested in tests/test_partition.py.
+"""
+
+from __future__ import annotations
+
+import gzip
+import random
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import orjson
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from simulator.partition import InProcess, partitioned, validate_paths
+from simulator.replay import MAX_FINDINGS, Report, validate_path
+from simulator.testing.mutations import MUTATIONS
+from simulator.testing.strategies import events, fleets, lifecycles
+from tests.properties.budget import budget
+
+_LOGS = st.one_of(fleets(max_sims=25), lifecycles(max_steps=25))
+_NAMES = sorted(MUTATIONS)
+
+
+@st.composite
+def corrupted_logs(draw: st.DrawFn) -> tuple[list[Any], bool]:
+    """A valid log with up to three corruptions and a few random events; complete-history?"""
+    log: list[Any] = draw(_LOGS)
+    complete = False
+    rng = random.Random(draw(st.integers(0, 2**32 - 1)))
+    for name in draw(st.lists(st.sampled_from(_NAMES), max_size=3)):
+        try:
+            broken = MUTATIONS[name].apply(log, rng)
+        except (AttributeError, KeyError, TypeError, ValueError, IndexError):
+            continue  # operators take valid logs: one may not apply to another's output
+        if broken is not None:
+            log = broken
+            complete = complete or MUTATIONS[name].complete_history
+            event(f"mutation {name}")
+    for extra in draw(st.lists(events(), max_size=3)):
+        log = list(log)
+        log.insert(rng.randrange(len(log) + 1), extra)
+    return log, complete
+
+
+def _lines(log: list[Any]) -> list[bytes]:
+    return [e if isinstance(e, bytes) else orjson.dumps(e) for e in log]
+
+
+def _comparable(report: Report) -> dict[str, Any]:
+    out = report.to_dict()
+    out["sims"], out["endpoints"] = report.sims, report.endpoints
+    return out
+
+
+def _check(paths: list[str], single: Report, complete: bool, cap: int = MAX_FINDINGS) -> None:
+    for parts in (1, 2, 4):
+        report, _ = partitioned(paths, InProcess(), parts, strict=False,
+                                complete_history=complete, assume_registered=(),
+                                piece_size=2000, max_findings=cap)
+        assert _comparable(report) == _comparable(single), parts
+
+
+@budget(2, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(case=corrupted_logs(), cap=st.sampled_from([MAX_FINDINGS, 1, 2]))
+def test_partitions_give_the_single_process_verdict(tmp_path: Path,
+                                                     case: tuple[list[Any], bool],
+                                                     cap: int) -> None:
+    """``cap``: findings kept per rule (the rest counted), as one process keeps them."""
+    log, complete = case
+    lines = _lines(log)
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(b"".join(line + b"\n" for line in lines))
+    _check([str(path)], validate_path(path, complete_history=complete, max_findings=cap),
+           complete, cap)
+    page = tmp_path / "page.json"  # a JSON array on one line: its elements share line 1
+    page.write_bytes(b"[" + b",".join(lines) + b"]")
+    _check([str(page)], validate_path(page, complete_history=complete, max_findings=cap),
+           complete, cap)
+
+
+@settings(parent=budget(1), suppress_health_check=[HealthCheck.too_slow,
+                                                   HealthCheck.function_scoped_fixture])
+@given(case=corrupted_logs(), cuts=st.lists(st.floats(0, 1), min_size=1, max_size=2),
+       forms=st.lists(st.sampled_from(["plain", "gzip", "newest-first", "array", "page"]),
+                      min_size=3, max_size=3),
+       order=st.permutations([0, 1, 2]), dealt=st.booleans())
+def test_shards_give_the_single_process_verdict(
+        tmp_path: Path, case: tuple[list[Any], bool], cuts: list[float], forms: list[str],
+        order: list[int], dealt: bool) -> None:
+    """Shards that follow each other in time (cut) or overlap (dealt out like cards)."""
+    log, complete = case
+    lines = _lines(log)
+    if dealt:
+        parts = [lines[k::len(cuts) + 1] for k in range(len(cuts) + 1)]
+    else:
+        at = sorted({0, len(lines), *(int(c * len(lines)) for c in cuts)})
+        parts = [lines[lo:hi] for lo, hi in pairwise(at)]
+    paths = []
+    for k, part in enumerate(parts):
+        form = forms[k]
+        if form == "newest-first":
+            part = part[::-1]
+        if form in ("array", "page"):  # a page: every element on line 1, as json.dump writes
+            data = b"[" + (b",\n" if form == "array" else b",").join(part) + b"]"
+        else:
+            data = b"".join(line + b"\n" for line in part)
+        path = tmp_path / (f"shard-{k}.jsonl" + (".gz" if form == "gzip" else ""))
+        path.write_bytes(gzip.compress(data) if form == "gzip" else data)
+        paths.append(str(path))
+    paths = [paths[i] for i in order if i < len(paths)]
+    single = validate_paths(paths, complete_history=complete)
+    _check(paths, single, complete)
