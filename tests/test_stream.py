@@ -260,7 +260,7 @@ def test_cli_skips_records_that_are_not_json(hook: Any, tmp_path: Path) -> None:
     log.write_bytes(SEEDS.read_bytes() + b"{not json\n")
     result = CliRunner().invoke(cli, ["stream", "--to", hook.url, "--log", str(log)])
     assert result.exit_code == 0, result.output
-    assert "1 log records skipped" in result.output and len(hook.received) == 13
+    assert "1 log record skipped" in result.output and len(hook.received) == 13
 
 
 def test_cli_exit_1_when_the_receiver_fails(hook: Any) -> None:

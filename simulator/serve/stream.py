@@ -70,7 +70,8 @@ class StreamReport:
                 f"{self.requests} requests: {self.duplicates} duplicates injected, "
                 f"{self.retries} retries, {self.failed} failed")
         if self.skipped:
-            text += f", {self.skipped} log records skipped (not JSON)"
+            records = "record" if self.skipped == 1 else "records"
+            text += f", {self.skipped} log {records} skipped (not JSON)"
         return text
 
     def as_dict(self) -> dict[str, Any]:

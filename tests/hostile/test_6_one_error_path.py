@@ -54,7 +54,7 @@ def test_json_nested_deep_in_serve_and_stream_logs(tmp_path: Path, command: str)
         assert out.one_line() == f"simlife: error: {path}: no events to serve"
     else:  # nothing to send: the record is skipped and counted
         assert out.code == 0, out.stderr
-        assert "1 log records skipped (not JSON)" in out.stdout.decode()
+        assert "1 log record skipped (not JSON)" in out.stdout.decode()
 
 
 def test_a_timestamp_at_year_1_with_an_offset(tmp_path: Path, seeds: list[Any]) -> None:
