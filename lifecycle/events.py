@@ -330,6 +330,16 @@ class InstantCache:
         return True
 
 
+def id_of(obj: Any) -> int | None:
+    """The ``id`` of a nested object (``sim``, ``endpoint``, ``user``...) when it is an integer:
+    what a lenient reader may rely on, whatever else the object holds."""
+    if isinstance(obj, dict):
+        ident = obj.get("id")
+        if type(ident) is int:
+            return ident
+    return None
+
+
 def format_timestamp(moment: datetime) -> str:
     """The platform's form, ms and ``Z`` (pydantic and orjson would write ``.147000Z``)."""
     moment = moment.astimezone(UTC)

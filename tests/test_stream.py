@@ -18,8 +18,9 @@ import pytest
 from click.testing import CliRunner
 
 from simulator.cli import cli
+from simulator.io import check_url, parse_headers
 from simulator.io.errors import InputError
-from simulator.serve.stream import Streamer, check_url, parse_headers
+from simulator.serve.stream import Streamer
 
 SEEDS = Path(__file__).resolve().parent / "data" / "seed-examples.jsonl"
 URL = "http://127.0.0.1:9/hook"  # never reached: MockTransport answers

@@ -41,7 +41,7 @@ def listen(output: str, host: str, port: int, headers: tuple[str, ...], max_body
     import uvicorn
 
     from simulator.collect import Receiver, bind
-    from simulator.serve import parse_headers
+    from simulator.io import parse_headers
 
     if output == "-":
         raise InputError("-o needs a file: each delivery is written to disk before its answer")

@@ -60,13 +60,8 @@ def stream(ctx: click.Context, url: str, log_path: str | None, sims: int | None,
     Prints what was delivered (sent, duplicates injected, retried, failed).
     Exit codes: 0 every event delivered, 1 some not, 2 usage error or unreadable log.
     """
-    from simulator.serve import (
-        Streamer,
-        StreamReport,
-        check_url,
-        encode_events,
-        parse_headers,
-    )
+    from simulator.io import check_url, parse_headers
+    from simulator.serve import Streamer, StreamReport, encode_events
 
     check_url(url)
     pairs = parse_headers(headers)

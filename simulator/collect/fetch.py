@@ -33,7 +33,7 @@ import orjson
 
 from lifecycle.events import EnvelopeError, canonical_timestamp, format_timestamp
 from simulator.collect.lines import line, parse
-from simulator.io import InputError, atomic_write
+from simulator.io import InputError, atomic_write, check_url
 
 DEFAULT_API = "https://cdn.emnify.net"
 TOKEN_ENV = "EMNIFY_APPLICATION_TOKEN"
@@ -90,17 +90,6 @@ class FetchReport:
             head = f"fetched {self.written} event(s){span} into {output}"
         return (f"{head}: {self.pages} page(s), {self.requests} request(s), "
                 f"{self.retries} retries, {self.repeats} repeat(s) skipped, from {self.api}")
-
-
-def check_api(url: str) -> str:
-    """``url`` without a trailing slash if it is an absolute http(s) URL; FetchError if not."""
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise FetchError(f"--api {url!r}: not a URL ({exc})") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise FetchError(f"--api {url!r}: expected an http:// or https:// URL with a host")
-    return url.rstrip("/")
 
 
 def parse_moment(value: str, option: str, *, end_of_day: bool = False) -> str:
@@ -186,7 +175,7 @@ class Fetcher:
     ) -> None:
         if not token.strip():
             raise FetchError(f"no application token: set {TOKEN_ENV} or give --token")
-        self.api = check_api(api)
+        self.api = check_url(api, "--api", FetchError).rstrip("/")
         self.token = token.strip()
         self.client = client or httpx.Client(timeout=timeout)
         self._own_client = client is None

@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from simulator.collect.lines import line, parse
-from simulator.io import InputError
+from simulator.io import InputError, read_body
 
 DEFAULT_MAX_BODY = 32 << 20  # bytes: a bulk delivery of several thousand events
 
@@ -99,7 +99,7 @@ class Receiver:
         for name, value in self.required:
             if not hmac.compare_digest(given.get(name, b""), value):
                 return 401, {"error": f"header {name.decode()} missing or wrong"}
-        body = await self._body(receive)
+        body = await read_body(receive, self.max_body)
         if body is None:
             return 413, {"error": f"body larger than {self.max_body} bytes"}
         try:
@@ -116,23 +116,6 @@ class Receiver:
         self.deliveries += 1
         self.events += len(events)
         return 200, {"received": len(events)}
-
-    async def _body(self, receive: Receive) -> bytes | None:
-        """The request body, or None once it passes ``max_body`` (the rest is not read)."""
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body:
-                return None
-            chunks.append(chunk)
-            if not message.get("more_body"):
-                break
-        return b"".join(chunks)
 
     def _append(self, events: list[Any]) -> None:
         """All of a delivery's lines, on disk before the answer; on failure none of them."""

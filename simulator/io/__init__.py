@@ -13,6 +13,7 @@ from simulator.io.errors import (
     InputError,
     display_name,
 )
+from simulator.io.http import check_url, parse_headers, read_body
 from simulator.io.limits import Limits, format_size, parse_size
 from simulator.io.logs import (
     Batch,
@@ -50,6 +51,7 @@ __all__ = [
     "Record",
     "Shards",
     "atomic_write",
+    "check_url",
     "chunks",
     "display_name",
     "format_size",
@@ -61,6 +63,8 @@ __all__ = [
     "note_input",
     "open_input",
     "open_log",
+    "parse_headers",
     "parse_size",
+    "read_body",
     "read_chunk",
 ]

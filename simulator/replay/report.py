@@ -17,6 +17,7 @@ from typing import Any
 import click
 import orjson
 
+from lifecycle.events import id_of
 from lifecycle.rules import RULES, Finding, Level
 from lifecycle.state import FleetState
 
@@ -33,7 +34,7 @@ def entity_of(event: Any) -> str | None:
         return None
     kind = event.get("event_type")
     tid = kind.get("id") if isinstance(kind, dict) else kind
-    sim, endpoint = _ident(event.get("sim")), _ident(event.get("endpoint"))
+    sim, endpoint = id_of(event.get("sim")), id_of(event.get("endpoint"))
     if tid in (42, 43) and endpoint is not None:
         return f"endpoint {endpoint}"
     if sim is not None:
@@ -44,7 +45,7 @@ def entity_of(event: Any) -> str | None:
     if tid == 69 and type(event.get("id")) is int:
         return f"migration {event['id']}"
     if tid == 48 and isinstance(detail, dict):
-        batch = _ident(detail.get("sim_batch"))
+        batch = id_of(detail.get("sim_batch"))
         if batch is not None:
             return f"SIM batch {batch}"
     return None
@@ -56,14 +57,6 @@ def _named(entity: str | None, kind: str) -> int | None:
         return None
     named, _, ident = entity.rpartition(" ")
     return int(ident) if named == kind and ident.isdigit() else None
-
-
-def _ident(obj: Any) -> int | None:
-    if isinstance(obj, dict):
-        ident = obj.get("id")
-        if type(ident) is int:
-            return ident
-    return None
 
 
 @dataclass(slots=True)
@@ -349,7 +342,7 @@ def with_entities(findings: Iterable[Finding], event: Any) -> list[Finding]:
     if not isinstance(event, dict):
         return list(findings)
     name = entity_of(event)
-    sim, endpoint = _ident(event.get("sim")), _ident(event.get("endpoint"))
+    sim, endpoint = id_of(event.get("sim")), id_of(event.get("endpoint"))
     return [f if f.entity is not None else replace(f, entity=name, sim=sim, endpoint=endpoint)
             for f in findings]
 

@@ -13,10 +13,8 @@ from simulator.serve.running import RunningServer, base_url, listen, run, serve_
 from simulator.serve.stream import (
     Streamer,
     StreamReport,
-    check_url,
     encode_events,
     encode_records,
-    parse_headers,
 )
 from simulator.serve.world import DEFAULT_UNREGISTERED, World
 
@@ -28,13 +26,11 @@ __all__ = [
     "Streamer",
     "World",
     "base_url",
-    "check_url",
     "create_app",
     "describe",
     "encode_events",
     "encode_records",
     "listen",
-    "parse_headers",
     "parse_rate",
     "run",
     "serve_in_thread",

@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from simulator.io import read_body
 from simulator.serve.auth import RateLimiter
 from simulator.serve.errors import ApiError, error_response
 from simulator.serve.methods import allowed_methods
@@ -62,21 +63,10 @@ class Guard:
             await error_response(refusal)(scope, receive, send)
             return
         # Read the body here (bounded), then hand it on: a chunked body cannot lie about its size.
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body:
-                await error_response(self._too_big())(scope, receive, send)
-                return
-            chunks.append(chunk)
-            more = bool(message.get("more_body"))
-        body = b"".join(chunks)
+        body = await read_body(receive, self.max_body)
+        if body is None:
+            await error_response(self._too_big())(scope, receive, send)
+            return
         sent = False
 
         async def replay() -> Message:

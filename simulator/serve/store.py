@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lifecycle.codes import SEVERITY_DESCRIPTIONS, SOURCE_DESCRIPTIONS
-from lifecycle.events import EnvelopeError, canonical_timestamp, dumps
+from lifecycle.events import EnvelopeError, canonical_timestamp, dumps, id_of
 
 
 class QueryError(ValueError):
@@ -68,14 +68,6 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def _id(obj: Any) -> int | None:
-    if isinstance(obj, dict):
-        ident = obj.get("id")
-        if type(ident) is int:
-            return ident
-    return None
-
-
 _NAMED_ENDPOINT = re.compile(r"\bendpoint (\d+)$")
 
 
@@ -90,18 +82,18 @@ def make_row(seq: int, event: dict[str, Any]) -> Row:
     assert isinstance(sim, dict) and isinstance(imsi, dict)
     sim_ids: list[int] = []
     iccids: list[str] = []
-    if (sim_id := _id(sim)) is not None:
+    if (sim_id := id_of(sim)) is not None:
         sim_ids.append(sim_id)
     if isinstance(sim.get("iccid"), str):
         iccids.append(sim["iccid"][:19])
     detail = event.get("detail")
     if isinstance(detail, dict) and isinstance(detail.get("sims"), list):
         for moved in detail["sims"]:  # a migration names its SIMs only in its detail
-            if (moved_id := _id(moved)) is not None and moved_id not in sim_ids:
+            if (moved_id := id_of(moved)) is not None and moved_id not in sim_ids:
                 sim_ids.append(moved_id)
             if isinstance(moved, dict) and isinstance(moved.get("iccid"), str):
                 iccids.append(moved["iccid"][:19])
-    endpoint_id = _id(endpoint)
+    endpoint_id = id_of(endpoint)
     description = _text(event.get("description"))
     if endpoint_id is None and event["event_type"]["id"] in (50, 51):
         named = _NAMED_ENDPOINT.search(description)  # an assignment at creation names it only
@@ -117,7 +109,7 @@ def make_row(seq: int, event: dict[str, Any]) -> Row:
         alert=bool(event.get("alert", False)),
         description=description,
         organisation=_text(org.get("name")),
-        user_id=_id(user),
+        user_id=id_of(user),
         user=" ".join(_text(user.get(k)) for k in ("name", "username") if user.get(k)),
         endpoint_id=endpoint_id,
         endpoint=_text(endpoint.get("name")),

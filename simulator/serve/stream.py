@@ -21,7 +21,6 @@ from __future__ import annotations
 import email.utils
 import math
 import random
-import re
 import ssl
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -34,12 +33,10 @@ import httpx
 import orjson
 
 from lifecycle.events import dumps
-from simulator.io import InputError
+from simulator.io import InputError, check_url
 
 USER_AGENT = "simlife-stream/1"
 _OK, _REFUSED, _DOWN = "delivered", "refused", "down"
-_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # an HTTP header name (RFC 9110 token)
-_VALUE = re.compile(r"^[\x20-\x7e\t]*$")  # a header value httpx sends as is: printable ASCII
 # Bounds on one request, whatever the options say: retries, the deadline, the first backoff.
 MAX_RETRIES = 20
 MAX_TIMEOUT = 3600.0
@@ -80,37 +77,6 @@ class StreamReport:
             "requests": self.requests, "duplicates": self.duplicates, "retries": self.retries,
             "failed": self.failed, "skipped": self.skipped, "errors": self.errors,
         }
-
-
-def check_url(url: str) -> str:
-    """``url`` if it is an absolute http(s) URL; InputError (exit 2) otherwise."""
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise InputError(f"--to {url!r}: not a URL ({exc})") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise InputError(f"--to {url!r}: expected an http:// or https:// URL with a host")
-    if parsed.port is not None and not 1 <= parsed.port <= 65535:
-        raise InputError(f"--to {url!r}: port {parsed.port} is not 1 to 65535")
-    return url
-
-
-def parse_headers(specs: Sequence[str]) -> list[tuple[str, str]]:
-    """``K:V`` strings as header pairs; InputError (exit 2) for anything else."""
-    out = []
-    for spec in specs:
-        name, sep, value = spec.partition(":")
-        name, value = name.strip(), value.strip()
-        if not sep or not _TOKEN.match(name):
-            raise InputError(f"--header {spec!r}: expected NAME:VALUE, e.g. "
-                             "'Authorization: Bearer abc'")
-        if any(c in value for c in "\r\n\0"):
-            raise InputError(f"--header {name}: the value must not contain line breaks")
-        if not _VALUE.match(value):
-            raise InputError(f"--header {name}: the value must be printable ASCII (encode "
-                             "other text, e.g. as percent-escapes)")
-        out.append((name, value))
-    return out
 
 
 class Streamer:

@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from simulator.io import InputError
-from simulator.serve import Streamer, check_url
+from simulator.io import InputError, check_url
+from simulator.serve import Streamer
 from tests.hostile.conftest import cli, simlife, unchanged
 
 ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"  # 40 bytes
