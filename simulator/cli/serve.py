@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from simulator.io import InputError, atomic_write
+from simulator.cli.options import reading_limits
+from simulator.io import InputError, Limits, atomic_write
 
 if TYPE_CHECKING:
     from simulator.serve import World
@@ -43,10 +44,11 @@ DEFAULT_SIMS = 100
               help="Before listening, write JSON for test harnesses: base_url, each "
               "workspace's token and user, the unregistered batches.")
 @click.option("--quiet", is_flag=True, help="No access log.")
+@reading_limits
 def serve(host: str, port: int, sims: int | None, seed: int | None, log_path: str | None,
           token: str | None, rate_limit: str | None, trust_proxy: bool,
           unregistered: int | None, activate_on_assign: bool, describe_path: str | None,
-          quiet: bool) -> None:
+          quiet: bool, limits: Limits) -> None:
     """Serve the REST API of a simulated platform on 127.0.0.1 (stand-in for integrations).
 
     \b
@@ -70,7 +72,7 @@ def serve(host: str, port: int, sims: int | None, seed: int | None, log_path: st
     except ValueError as exc:
         raise InputError(f"--rate-limit: {exc}") from None
     if log_path is not None:
-        world = _log_world(log_path)
+        world = _log_world(log_path, limits)
         source = f"recorded log {log_path}"
     else:
         sims = DEFAULT_SIMS if sims is None else sims
@@ -121,12 +123,17 @@ def serve(host: str, port: int, sims: int | None, seed: int | None, log_path: st
     run(app, sock, quiet=quiet, trust_proxy=trust_proxy)
 
 
-def _log_world(path: str) -> World:
-    from simulator.io import Malformed, open_log
-    from simulator.serve import World
+def _log_world(path: str, limits: Limits) -> World:
+    from itertools import islice
 
-    with open_log(path) as log:
-        records = list(log)
+    from simulator.io import Malformed, open_log
+    from simulator.serve import MAX_LOG_EVENTS, World
+
+    with open_log(path, limits=limits) as log:
+        records = list(islice(log, MAX_LOG_EVENTS + 1))
+    if len(records) > MAX_LOG_EVENTS:
+        raise InputError(f"{path}: serve holds every event in memory (about 5 KB each) and "
+                         f"takes at most {MAX_LOG_EVENTS:,} events; this log holds more")
     events = [r[0] for r in records if not isinstance(r, Malformed)]
     world = World.from_events(events)
     world.skipped += len(records) - len(events)

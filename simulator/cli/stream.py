@@ -7,12 +7,11 @@ from collections.abc import Callable, Iterable
 
 import click
 
-from simulator.cli.options import Finite, Size
-from simulator.io import EXIT_NONCONFORMANT, InputError, Limits, format_size
+from simulator.cli.options import Finite, reading_limits
+from simulator.io import EXIT_NONCONFORMANT, InputError, Limits
 from simulator.platform import FLEET_LIMITS
 
 DEFAULT_SIMS = 100
-DEFAULT_LIMITS = Limits()
 DEFAULT_BULK = 100
 
 
@@ -46,14 +45,11 @@ DEFAULT_BULK = 100
 @click.option("--backoff", type=Finite(min=0), default=0.5, show_default=True,
               metavar="S", help="First retry delay; doubles each retry, plus jitter, up to 30 s "
                                 "(a Retry-After, in seconds or as a date, likewise).")
-@click.option("--spool-limit", type=Size(), default=DEFAULT_LIMITS.spool, metavar="SIZE",
-              help="With --log: the largest temporary copy of compressed or piped input "
-                   f"(read twice, to send in time order) [default: "
-                   f"{format_size(DEFAULT_LIMITS.spool)}].")
+@reading_limits
 @click.pass_context
 def stream(ctx: click.Context, url: str, log_path: str | None, sims: int | None, seed: int,
            bulk: int | None, interval: float, headers: tuple[str, ...], duplicates: float,
-           retries: int, timeout: float, backoff: float, spool_limit: int) -> None:
+           retries: int, timeout: float, backoff: float, limits: Limits) -> None:
     """POST events to a webhook URL, with retries and optional duplicate deliveries.
 
     \b
@@ -77,7 +73,7 @@ def stream(ctx: click.Context, url: str, log_path: str | None, sims: int | None,
         from simulator.io import open_log
         from simulator.serve import encode_records
 
-        log = open_log(log_path, limits=Limits(spool=spool_limit))  # unreadable: exit 2
+        log = open_log(log_path, limits=limits)  # unreadable: exit 2
         ctx.call_on_close(log.close)
         bodies = encode_records(log, report)
     else:

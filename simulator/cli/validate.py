@@ -10,20 +10,17 @@ from collections.abc import Callable
 import click
 
 from lifecycle.rules import RULES, Level
-from simulator.cli.options import Size
+from simulator.cli.options import reading_limits
 from simulator.io import (
     EXIT_NONCONFORMANT,
     EXIT_OK,
     InputError,
     Limits,
     atomic_write,
-    format_size,
     is_url,
 )
 from simulator.partition import MAX_PARTS, validate_paths
 from simulator.replay import MAX_FINDINGS, RENDERERS, render, validate_path
-
-DEFAULT_LIMITS = Limits()
 
 
 def _help() -> str:
@@ -154,14 +151,7 @@ def _stage(text: str) -> None:
               show_default=True, metavar="N",
               help="Findings listed per rule; past N a rule's findings are counted, not kept "
                    "(memory stays bounded). Counts and the verdict include them all.")
-@click.option("--spool-limit", type=Size(), default=DEFAULT_LIMITS.spool, metavar="SIZE",
-              help="Largest temporary copy a log may need (a JSON array; compressed or piped "
-                   "input not in ascending time order), e.g. 500M, 4G "
-                   f"[default: {format_size(DEFAULT_LIMITS.spool)}].")
-@click.option("--max-event-size", type=Size(minimum=1024), default=DEFAULT_LIMITS.record,
-              metavar="SIZE",
-              help="Largest event (a line, or an element of an array); a longer one makes the "
-                   f"input unreadable (exit 2) [default: {format_size(DEFAULT_LIMITS.record)}].")
+@reading_limits
 @click.option("-j", "--jobs", type=click.IntRange(1, MAX_PARTS), default=1, show_default=True,
               help="Replay in N partitions in N local processes; the verdict is the same.")
 @click.option("--dask", "dask", metavar="ADDRESS",
@@ -171,10 +161,9 @@ def _stage(text: str) -> None:
 def validate(ctx: click.Context, files: tuple[str, ...], fmt: str, strict: bool,
              complete_history: bool, assumed: tuple[tuple[int, int], ...],
              select: frozenset[str] | None, ignore: frozenset[str] | None, output: str,
-             max_findings: int, spool_limit: int, max_event_size: int, jobs: int,
+             max_findings: int, limits: Limits, jobs: int,
              dask: str | None) -> None:
     tty = sys.stderr is not None and sys.stderr.isatty()
-    limits = Limits(spool=spool_limit, record=max_event_size)
     if len(files) == 1 and jobs == 1 and dask is None and not is_url(files[0]):
         progress = _Progress() if tty else None
         try:

@@ -16,10 +16,11 @@ from simulator.serve.stream import (
     encode_events,
     encode_records,
 )
-from simulator.serve.world import DEFAULT_UNREGISTERED, World
+from simulator.serve.world import DEFAULT_UNREGISTERED, MAX_LOG_EVENTS, World
 
 __all__ = [
     "DEFAULT_UNREGISTERED",
+    "MAX_LOG_EVENTS",
     "Credentials",
     "RunningServer",
     "StreamReport",

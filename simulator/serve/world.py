@@ -41,6 +41,11 @@ def missing(kind: str, ident: object) -> Refused:
     return Refused(404, f"{kind} with Id '{ident}' not found.", NOT_FOUND)
 
 
+# The stand-in holds every event it serves (about 5 KB each with its indexes: a served fleet of
+# the largest size, FLEET_LIMITS["serve"], holds about as many): a recorded log may hold no more.
+MAX_LOG_EVENTS = 2_000_000
+
+
 @dataclass
 class World:
     store: EventStore

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 
 from simulator.platform import FLEET_LIMITS, Settings, check_fleet, generate
@@ -65,3 +66,22 @@ def test_scenario_numbers_are_range_checked_when_loaded(
 def test_the_platform_refuses_settings_out_of_range() -> None:
     with pytest.raises(ValueError, match="factory_test_sms must be an integer from 1"):
         Settings(factory_test_sms=-5)
+
+
+def test_serve_takes_a_recorded_log_only_up_to_what_it_can_hold(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``serve --log`` holds every event: past MAX_LOG_EVENTS it stops reading and refuses."""
+    import simulator.serve
+
+    log = tmp_path / "big.jsonl"
+    log.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in generate(sims=3, seed=1)))
+    monkeypatch.setattr(simulator.serve, "MAX_LOG_EVENTS", 5)
+
+    def served(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the log was served past the cap")
+
+    monkeypatch.setattr(simulator.serve, "run", served)  # a regression fails, never hangs
+    out = cli("serve", "--log", log, "--port", "0")
+    assert out.code == 2
+    assert out.one_line() == (f"simlife: error: {log}: serve holds every event in memory (about "
+                              "5 KB each) and takes at most 5 events; this log holds more")
