@@ -6,12 +6,13 @@ Platform ids grow with time, so a log replayed in time order meets them mostly a
 greater than every id before it joins the *run*, found again by bisection. The run keeps no
 Python object per event:
 
-* ids as 4-byte offsets (``array('I')``) from the base of their segment (a new segment starts
-  where an id is 2**32 or more above the base: sparse ids cost 16 bytes more a segment);
+* ids as 2-byte offsets (``array('H')``) from the base of their segment, a new segment (16
+  bytes) where an id is 65,536 or more above the base; ids that sparse (fewer than 16 a segment)
+  turn the offsets into 4 bytes, and segments into spans of 2**32;
 * lines as runs of evenly spaced numbers (start, first line, step): nothing per event while a
   log is read in file order, forwards or backwards;
 * hashes as 8 bytes each (``array('q')``), or only for the last ``keep`` ids of the run when the
-  caller can read an older event again to compare (``forget_after``): 4 bytes an event then.
+  caller can read an older event again to compare (``forget_after``): about 2 bytes an event.
 
 Only the other ids (out of order, repeated) go to an open-addressing table that keeps each slot's
 id, hash and line side by side (24 bytes a slot, at most half full), allocated when the first
@@ -26,7 +27,8 @@ from bisect import bisect_left, bisect_right
 
 _EMPTY = -(1 << 63)
 _MAX = (1 << 63) - 1
-_SPAN = 1 << 32  # ids per segment of the run (4-byte offsets)
+_SHORT, _LONG = 1 << 16, 1 << 32  # ids a segment of the run spans: 2-byte, 4-byte offsets
+_DENSE = 16  # ids a segment must hold on average for 2-byte offsets to pay
 _GOLDEN = 0x9E3779B97F4A7C15
 _MASK64 = (1 << 64) - 1
 # What ``setdefault`` and ``get`` return for an id whose hash was forgotten: ``hash()`` never
@@ -39,12 +41,13 @@ class EventIdTable:
 
     __slots__ = ("_base", "_bits", "_ceiling", "_count", "_expect", "_firsts", "_hash_from",
                  "_hashes", "_keep", "_limit", "_lows", "_mask", "_odd", "_run_at", "_run_line",
-                 "_seg_bases", "_seg_starts", "_shift", "_slots", "_starts", "_step", "_steps",
-                 "_top")
+                 "_seg_bases", "_seg_starts", "_shift", "_slots", "_span", "_starts", "_step",
+                 "_steps", "_top")
 
     def __init__(self, bits: int = 8) -> None:
         """``bits``: log2 of the hash table's first size; it doubles when half full."""
-        self._lows = array("I")  # the run: id - its segment's base
+        self._lows = array("H")  # the run: id - its segment's base
+        self._span = _SHORT
         self._seg_starts, self._seg_bases = array("q"), array("q")
         self._base = 0  # of the current segment
         self._ceiling = _EMPTY  # ids below it (and above ``_top``) fit the current segment
@@ -95,10 +98,7 @@ class EventIdTable:
                 self._new_line(line)
             return None
         if self._top < key <= _MAX:  # above the run, beyond its segment: a new segment
-            self._seg_starts.append(len(self._lows))
-            self._seg_bases.append(key)
-            self._base = key
-            self._ceiling = min(key + _SPAN, _MAX + 1)
+            self._new_segment(key)
             return self.setdefault(key, value, line)
         at = self._in_run(key)
         if at >= 0:
@@ -126,6 +126,16 @@ class EventIdTable:
             self._grow()
         return None
 
+    def _new_segment(self, key: int) -> None:
+        lows = self._lows
+        if self._span == _SHORT and len(self._seg_starts) * _DENSE > len(lows) + 256 * _DENSE:
+            self._lows = array("I", lows)  # sparse ids: longer offsets, far fewer segments
+            self._span = _LONG
+        self._seg_starts.append(len(lows))
+        self._seg_bases.append(key)
+        self._base = key
+        self._ceiling = min(key + self._span, _MAX + 1)
+
     def _forget(self) -> None:
         """Drop the older half of the hashes (amortised: one move per ``keep`` ids)."""
         drop = len(self._hashes) - self._keep // 2
@@ -152,7 +162,7 @@ class EventIdTable:
             return -1
         k = bisect_right(self._seg_bases, key) - 1
         offset = key - self._seg_bases[k]
-        if offset >= _SPAN:
+        if offset >= self._span:
             return -1
         lo = self._seg_starts[k]
         hi = self._seg_starts[k + 1] if k + 1 < len(self._seg_starts) else len(lows)
@@ -215,6 +225,6 @@ class EventIdTable:
 
     def nbytes(self) -> int:
         """Bytes held by the arrays (the side dict is not counted: it is empty in practice)."""
-        run = 4 * len(self._lows) + 8 * (len(self._hashes) + 2 * len(self._seg_starts)
-                                         + 3 * len(self._starts))
+        run = self._lows.itemsize * len(self._lows) + 8 * (
+            len(self._hashes) + 2 * len(self._seg_starts) + 3 * len(self._starts))
         return run + 8 * len(self._slots)

@@ -290,7 +290,7 @@ class LifecycleRules(EntityState):
                 self.unhold(other)
         # ``hold`` would find nothing more to undo: neither holds another now.
         s.ep = epid
-        e.sim = sid
+        e.sim = self.kept_id(s, sid)
         s.last = e.last = self._last
 
     def _on_release(self, event: dict[str, Any], eid: int, tid: int, src: int, org: int,

@@ -425,7 +425,16 @@ class EntityState:
             if other is not None and other.ep == epid:
                 other.ep = UNKNOWN
         s.ep = epid
-        e.sim = sid
+        e.sim = self.kept_id(s, sid)
+
+    def kept_id(self, s: SimEntry, sid: int) -> int:
+        """``sid`` as the int object ``_sim_of`` keeps for it (the one ``_sims`` is keyed by, as
+        both come from its first event), so that an endpoint that holds it adds no int."""
+        if s.ic is not None:
+            kept = self._sim_of.get(s.ic)
+            if kept == sid:
+                return kept
+        return sid
 
     def unhold(self, s: SimEntry) -> None:
         """Release ``s`` from the endpoint replay knows holds it."""
