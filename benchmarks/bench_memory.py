@@ -63,7 +63,7 @@ def account(replay):
     for key in replay._sim_of:
         add("ICCIDs (ints)", key)
     for s in replay._sims.values():
-        add("ICCIDs (ints)", s.ic)
+        add("ICCIDs (ints)", s.ick)
         add("ICCID text hashes (ints)", s.ith)
         add("last events (ints)", s.last)
         add("holders (ints)", s.ep)

@@ -28,6 +28,7 @@ from simulator.replay.rules import LifecycleRules
 from simulator.replay.state import (
     API,
     EP_NEXT,
+    ICCID_BASE,
     MAX_FINDINGS,
     POLICY,
     SIM_NEXT,
@@ -125,9 +126,9 @@ class Replay(LifecycleRules):
     Duplicate delivery is the same JSON value after parsing (spec §6). By default each event's
     value is hashed (orjson with sorted keys, ~1.5 µs). After ``use_source`` each event comes with
     its raw bytes, which are hashed instead (~0.1 µs): equal hashes mean equal bytes, so the same
-    value. Only when an id repeats with other bytes are both values compared, the earlier one
-    parsed again from its line (the id table keeps each id's first line: 8 more bytes a slot), so
-    the verdict is the same either way.
+    value. Only when an id repeats with other bytes (or its hash is no longer kept: ``use_source``)
+    are both values compared, the earlier one parsed again from its line (the id table keeps each
+    id's first line), so the verdict is the same either way.
     """
 
     def __init__(
@@ -264,7 +265,7 @@ class Replay(LifecycleRules):
             # The text last read for this SIM gave the ICCID ``identity`` holds for it.
             s = self._sims.get(sid)
             if s is not None and type(iccid) is str and s.ith == hash(iccid) & TEXT_KEY_BITS:
-                ic = s.ic
+                ic = s.ick + ICCID_BASE  # type: ignore[operator]  # set before ``ith``
             else:
                 if (type(iccid) is not str or not (iccid.isascii() and iccid.isdigit())
                         or not 19 <= len(iccid) <= 20):
@@ -279,7 +280,7 @@ class Replay(LifecycleRules):
                     ic = int(iccid[:19])
                     if s is None:
                         s = self.carrier(sid)
-                    if s.ic != ic:
+                    if s.ick != ic - ICCID_BASE:
                         self.identity(sid, ic, eid, line, ())
                     s.ith = hash(iccid) & TEXT_KEY_BITS
         handler = self._handlers.get(tid)

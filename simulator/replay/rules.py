@@ -20,6 +20,7 @@ from simulator.replay.state import (
     EP_DEST,
     EP_FROM,
     EP_NEXT,
+    ICCID_BASE,
     ISSUED_MASK,
     SIM_DEST,
     SIM_FROM,
@@ -385,10 +386,11 @@ class LifecycleRules(EntityState):
                      f"ICCIDs {lo}..{hi} overlap ICCIDs {earlier[0]}..{earlier[1]} registered by "
                      f"{self.where(earlier[3], earlier[4])}: a SIM is registered once")
             return
+        first, last = lo - ICCID_BASE, hi - ICCID_BASE  # as ``_sim_of`` keys them
         if hi - lo < len(self._sim_of):
-            known = [self._sim_of[c] for c in range(lo, hi + 1) if c in self._sim_of]
+            known = [self._sim_of[c] for c in range(first, last + 1) if c in self._sim_of]
         else:
-            known = [k for c, k in self._sim_of.items() if lo <= c <= hi]
+            known = [k for c, k in self._sim_of.items() if first <= c <= last]
         known = sorted(k for k in known if k != sid and k in self._sims)
         if known:
             listed = ", ".join(str(k) for k in known[:5]) + (" ..." if len(known) > 5 else "")

@@ -78,6 +78,11 @@ EP_DEST = {key: table[_EP_ALIVE] for key, table in EP_NEXT.items()}
 # this event's line for it (the id's first event), else (id, line); None before any event.
 Last = int | tuple[int, int | None] | None
 
+# ICCIDs begin with 89 (ITU-T E.118), so replay keeps each as its first 19 digits less
+# ``ICCID_BASE``: below 2**60, an int object of 32 bytes instead of 48. Any other ICCID is kept
+# the same way (a negative or a larger number): nothing depends on the range.
+ICCID_BASE = 89 * 10**17
+
 # The sim.iccid text last read for a SIM, as a check that spares parsing it again when it comes
 # back unchanged (most events): ``text_key(text)``, 60 bits of its hash (an int object of 32
 # bytes, not the 80 of the text). Equal hashes are taken for equal texts, as replay takes equal
@@ -91,12 +96,12 @@ def text_key(text: str) -> int:
     return hash(text) & TEXT_KEY_BITS
 
 
-def iccid_text(ic: int | None, ith: int) -> str | None:
+def iccid_text(ick: int | None, ith: int) -> str | None:
     """The ICCID as last read, else its first 19 digits. The text read was these 19 digits, or
     them and one more: the one of the eleven whose hash ``ith`` keeps."""
-    if ic is None:
+    if ick is None:
         return None
-    text = f"{ic:019d}"
+    text = f"{ick + ICCID_BASE:019d}"
     if ith != NO_TEXT and text_key(text) != ith:
         for tail in "0123456789":
             if text_key(text + tail) == ith:
@@ -105,14 +110,15 @@ def iccid_text(ic: int | None, ith: int) -> str | None:
 
 
 class SimEntry(msgspec.Struct, gc=False):
-    """A SIM replay knows: ``ep`` its holder (None: none, ``UNKNOWN``), ``ic`` its ICCID (first
-    19 digits, the object ``_sim_of`` is keyed by), ``ith`` the text it was last read from."""
+    """A SIM replay knows: ``ep`` its holder (None: none, ``UNKNOWN``), ``ick`` its ICCID (first
+    19 digits) less ``ICCID_BASE`` (the object ``_sim_of`` is keyed by), ``ith`` the text it was
+    last read from."""
 
     mask: int
     org: int
     ep: int | None
     last: Last = None
-    ic: int | None = None
+    ick: int | None = None
     ith: int = NO_TEXT
 
 
@@ -131,7 +137,7 @@ def build_state(sims: dict[int, SimEntry], eps: dict[int, EndpointEntry]) -> Fle
     out_sims = []
     for sid, s in sims.items():
         ep = s.ep
-        out_sims.append(SimState(sid, iccid_text(s.ic, s.ith), SIM_LABELS[s.mask], s.org,
+        out_sims.append(SimState(sid, iccid_text(s.ick, s.ith), SIM_LABELS[s.mask], s.org,
                                  None if ep == UNKNOWN else ep, ep != UNKNOWN))
     out_eps = []
     for epid, e in eps.items():
@@ -205,7 +211,7 @@ class EntityState:
         self._eps: dict[int, EndpointEntry] = {}
         # SIMs whose ICCID an event gave, but that no event has replayed yet (mask 0).
         self._loose: dict[int, SimEntry] = {}
-        self._sim_of: dict[int, int] = {}  # ICCID -> first sim id seen with it
+        self._sim_of: dict[int, int] = {}  # ICCID - ICCID_BASE -> first sim id seen with it
         self._workspaces: dict[int, int] = {}  # each workspace id as one shared int object
         # Registration ranges, sorted and disjoint: (first, last, workspace, event id, line, and
         # the event as a SIM's ``last``).
@@ -289,20 +295,22 @@ class EntityState:
                  together: Sequence[int]) -> None:
         """Record that ``sid`` carries ICCID ``ic``; ids in ``together`` may share one (seed)."""
         s = self.carrier(sid)
-        known = s.ic
+        key = ic - ICCID_BASE
+        known = s.ick
         if known is None:
-            s.ic = ic
-            owner = self._sim_of.setdefault(ic, sid)
+            s.ick = key
+            owner = self._sim_of.setdefault(key, sid)
             if owner != sid and owner not in together:
                 self.add("iccid-reuse", eid, line,
                          f"ICCID {ic} (first 19 digits) shows under SIM {sid}, "
                          f"and before under SIM {owner}")
-        elif known != ic:
+        elif known != key:
             self.add("identity-change", eid, line,
-                     f"SIM {sid} carries ICCID {ic} (first 19 digits), but it was {known} before")
-            s.ic = ic
+                     f"SIM {sid} carries ICCID {ic} (first 19 digits), but it was "
+                     f"{known + ICCID_BASE} before")
+            s.ick = key
             s.ith = NO_TEXT  # the text last read gave the ICCID before
-            self._sim_of.setdefault(ic, sid)
+            self._sim_of.setdefault(key, sid)
 
     def registered_range(self, ic: int | None
                          ) -> tuple[int, int, int, int, int | None, Last] | None:
@@ -430,8 +438,8 @@ class EntityState:
     def kept_id(self, s: SimEntry, sid: int) -> int:
         """``sid`` as the int object ``_sim_of`` keeps for it (the one ``_sims`` is keyed by, as
         both come from its first event), so that an endpoint that holds it adds no int."""
-        if s.ic is not None:
-            kept = self._sim_of.get(s.ic)
+        if s.ick is not None:
+            kept = self._sim_of.get(s.ick)
             if kept == sid:
                 return kept
         return sid
