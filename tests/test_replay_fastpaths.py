@@ -28,7 +28,7 @@ from simulator.replay import decode as replay_decode
 from simulator.replay import driver as validate_module
 from simulator.replay.core import DIGITS_TO_ZERO, TIMESTAMP_SHAPE, Replay
 from simulator.replay.driver import validate, validate_path
-from simulator.replay.ids import EventIdTable
+from simulator.replay.ids import FORGOTTEN, EventIdTable
 from simulator.replay.migration import luhn_digit_fast
 
 _EDGES = [-(1 << 63), -(1 << 63) + 1, (1 << 63) - 1, 1 << 63, 1 << 64, -(1 << 70), 0, -1]
@@ -74,7 +74,8 @@ def test_ascending_ids_stay_in_the_run_and_the_others_grow_the_table() -> None:
     ascending = [10**12 + 4096 * i for i in range(5000)]
     for i, key in enumerate(ascending):
         assert table.setdefault(key, i, i) is None
-    assert table.nbytes() == 24 * len(ascending)  # three columns, no hash table yet
+    run = table.nbytes()  # ids in at most 4 bytes, 8-byte hashes, one run of lines: no hash
+    assert run <= 12 * len(ascending) + 24  # table yet
     behind = list(range(5000))  # below the run: strided into the hash table, which grows
     for i, key in enumerate(behind):
         assert table.setdefault(key, -i, i) is None
@@ -83,7 +84,57 @@ def test_ascending_ids_stay_in_the_run_and_the_others_grow_the_table() -> None:
     assert all(table.setdefault(key, 7) == i for i, key in enumerate(ascending))  # repeats found
     assert len(table) == len(ascending) + len(behind)
     # the hash table is at most half full: 24 bytes a slot, so 48 to 96 bytes an id behind
-    assert 48 * len(behind) <= table.nbytes() - 24 * len(ascending) <= 96 * len(behind)
+    assert 48 * len(behind) <= table.nbytes() - run <= 96 * len(behind)
+
+
+_LINES = st.one_of(st.integers(min_value=-1, max_value=50),
+                   st.integers(min_value=0, max_value=1 << 62))
+
+
+@given(
+    st.lists(st.tuples(st.one_of(st.integers(min_value=-(1 << 65), max_value=1 << 65),
+                                 st.integers(min_value=0, max_value=64), st.sampled_from(_EDGES)),
+                       st.integers(min_value=-(1 << 63), max_value=(1 << 63) - 1), _LINES),
+             max_size=200),
+    st.integers(min_value=1, max_value=8),
+)
+def test_a_table_that_forgets_old_hashes_keeps_every_id_and_line(
+        items: list[tuple[int, int, int]], keep: int) -> None:
+    table, reference = EventIdTable(bits=2), {}
+    table.forget_after(keep)
+    for key, value, line in items:
+        found = table.setdefault(key, value, line)
+        assert found in ((None,) if key not in reference else (reference[key][0], FORGOTTEN))
+        reference.setdefault(key, (value, line))
+    ascending = list(reference)[-keep:]  # the last ids kept their hashes, in the run or not
+    for key, (value, line) in reference.items():
+        assert table.get(key) in (value, FORGOTTEN)
+        assert table.line_of(key) == (None if line < 0 else line)
+    assert all(table.get(k) == reference[k][0] for k in ascending if table.get(k) != FORGOTTEN)
+    assert len(table) == len(reference)
+
+
+@pytest.mark.parametrize("stride", [1, 64, 1 << 20, 1 << 40])
+@pytest.mark.parametrize("order", ["forwards", "backwards", "one line"])
+def test_the_run_costs_a_few_bytes_an_id_however_sparse_and_whatever_the_lines(
+        stride: int, order: str) -> None:
+    table = EventIdTable()
+    table.forget_after(1000)
+    ids = [-(1 << 62) + stride * i for i in range(20_000)]
+    lines = {"forwards": range(5, 20_005), "backwards": range(20_004, 4, -1),
+             "one line": [1] * 20_000}[order]
+    for key, line in zip(ids, lines, strict=True):
+        assert table.setdefault(key, key ^ 5, line) is None
+    # 2-byte offsets while ids are dense, 4-byte ones (and few segments) when not, a segment
+    # of 16 bytes for each id 2**32 apart; hashes of the last 1,000 to 2,000 only (16 KB); one
+    # run of lines.
+    per_id = 5 if stride < 1 << 32 else 4 + 16
+    assert table.nbytes() <= per_id * len(ids) + 16_100
+    for i in range(0, len(ids), 97):
+        assert table.line_of(ids[i]) == lines[i]
+        if i < len(ids) - 2000:
+            assert table.setdefault(ids[i], 0) == FORGOTTEN
+    assert all(table.get(key) == key ^ 5 for key in ids[-1000:])
 
 
 @given(st.one_of(

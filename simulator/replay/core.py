@@ -28,9 +28,11 @@ from simulator.replay.rules import LifecycleRules
 from simulator.replay.state import (
     API,
     EP_NEXT,
+    ICCID_BASE,
     MAX_FINDINGS,
     POLICY,
     SIM_NEXT,
+    TEXT_KEY_BITS,
     EndpointView,
     SimView,
 )
@@ -50,6 +52,9 @@ _SEVERITY_DESC = SEVERITY_DESCRIPTIONS
 # A stamp of that shape is then checked as a real instant (``Replay._real``): one that is not
 # leaves the fast path, and ``normalize`` reports it as malformed, naming what is wrong.
 DIGITS_TO_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+# Ids whose content hash replay keeps when it can read any earlier line again (``use_source``):
+# a duplicate delivered later than this is recognised by reading its first line.
+KEEP_HASHES = 1 << 16
 TIMESTAMP_SHAPE = b"0000-00-00T00:00:00.000Z"
 
 
@@ -121,9 +126,9 @@ class Replay(LifecycleRules):
     Duplicate delivery is the same JSON value after parsing (spec §6). By default each event's
     value is hashed (orjson with sorted keys, ~1.5 µs). After ``use_source`` each event comes with
     its raw bytes, which are hashed instead (~0.1 µs): equal hashes mean equal bytes, so the same
-    value. Only when an id repeats with other bytes are both values compared, the earlier one
-    parsed again from its line (the id table keeps each id's first line: 8 more bytes a slot), so
-    the verdict is the same either way.
+    value. Only when an id repeats with other bytes (or its hash is no longer kept: ``use_source``)
+    are both values compared, the earlier one parsed again from its line (the id table keeps each
+    id's first line), so the verdict is the same either way.
     """
 
     def __init__(
@@ -139,7 +144,6 @@ class Replay(LifecycleRules):
         self.events = 0
         self._counts: dict[int, int] = {}  # a plain dict counts faster than a Counter
         self.orgs: set[int] = set()  # every workspace the log holds events of
-        self._ids = EventIdTable()
         self._instants = InstantCache()
         self._minute = "-"  # "YYYY-MM-DDTHH:MM:" of the last real instant (events ascend)
         self._recall: Callable[[int], bytes | None] | None = None
@@ -163,13 +167,20 @@ class Replay(LifecycleRules):
         """Event type id -> events of that type (duplicate deliveries counted once)."""
         return Counter(self._counts)
 
-    def use_source(self, recall: Callable[[int], bytes | None]) -> None:
+    def use_source(self, recall: Callable[[int], bytes | None], *,
+                   rereadable: bool = False) -> None:
         """From now on (call it before any ``feed``) every event comes with ``raw``, its line's
         bytes, and ``recall(line)`` returns the bytes of an earlier event's line again.
+
+        ``rereadable``: ``recall`` never fails (a file read by offsets). Only the last
+        ``KEEP_HASHES`` ids' hashes are then kept: a repeat of an older id reads its first line
+        again and compares the values, as a repeat with other bytes always does.
         """
         if self.events:
             raise RuntimeError("use_source must come before the first event")
         self._recall = recall
+        if rereadable:
+            self._ids.forget_after(KEEP_HASHES)
 
     def _real(self, stamp: str) -> bool:
         """Is ``stamp`` (canonical shape) a real instant? Remembers its minute: the next stamps
@@ -222,6 +233,9 @@ class Replay(LifecycleRules):
             (event, digest, eid, tid, src, org, notes, has_user, sid, iccid, sim_bad, epid,
              ep_bad) = head
         seen = self._ids.setdefault(eid, digest, -1 if line is None else line)
+        # What the entities this event touches keep as their last event: its id, whose first
+        # line the id table keeps, or for a repeated id its own line too.
+        self._last = eid if seen is None else (eid, line)
         if seen is not None:
             if (seen == digest or self._migrations.paired_digest(eid) == digest
                     or (self._recall is not None
@@ -248,10 +262,10 @@ class Replay(LifecycleRules):
             return
         ic: int | None = None
         if iccid is not None and sid is not None:
-            # The text last read for this SIM, and its ICCID as ``identity`` holds it.
-            last = self._iccid_text.get(sid)
-            if last is not None and last[0] == iccid:
-                ic = last[1]
+            # The text last read for this SIM gave the ICCID ``identity`` holds for it.
+            s = self._sims.get(sid)
+            if s is not None and type(iccid) is str and s.ith == hash(iccid) & TEXT_KEY_BITS:
+                ic = s.ick + ICCID_BASE  # type: ignore[operator]  # set before ``ith``
             else:
                 if (type(iccid) is not str or not (iccid.isascii() and iccid.isdigit())
                         or not 19 <= len(iccid) <= 20):
@@ -264,9 +278,11 @@ class Replay(LifecycleRules):
                              "used to identify the SIM")
                 else:
                     ic = int(iccid[:19])
-                    if self._iccid_of.get(sid) != ic:
+                    if s is None:
+                        s = self.carrier(sid)
+                    if s.ick != ic - ICCID_BASE:
                         self.identity(sid, ic, eid, line, ())
-                    self._iccid_text[sid] = (iccid, ic)
+                    s.ith = hash(iccid) & TEXT_KEY_BITS
         handler = self._handlers.get(tid)
         if handler is None:
             return
@@ -370,9 +386,11 @@ class Replay(LifecycleRules):
         return False
 
     def finish(self) -> None:
-        """End of log: report the migration halves still unpaired and the owed auto-activations."""
+        """End of log: report the migration halves still unpaired and the owed auto-activations.
+        The table of event ids, the largest part of a replay, is let go."""
         self._migrations.finish()
         self.report_owed()
+        self._ids = EventIdTable()
 
     def finish_partition(self) -> list[UnpairedHalf]:
         """``finish`` for one partition of a log (``simulator.partition``): the owed
@@ -380,6 +398,7 @@ class Replay(LifecycleRules):
         (``judge_unpaired``) against the workspaces of every partition."""
         unpaired = self._migrations.take_unpaired()
         self.report_owed()
+        self._ids = EventIdTable()
         return unpaired
 
 

@@ -91,14 +91,16 @@ class Run:
 
     def feed_batches(self, batches: Iterable[Batch],
                      recall: Callable[[int], bytes | None] | None,
-                     ascending: bool = False) -> bool:
+                     ascending: bool = False, *, rereadable: bool = False) -> bool:
         """``feed`` and ``malformed`` for raw lines, in one loop: the hot path of validation.
 
         Given ``recall`` (lines can be read again), a replay that takes it
         (``Replay.use_source``) also gets each line's bytes, so a repeated delivery is
         recognised by a hash of its bytes, and gets canonical lines decoded by msgspec
         (``simulator.replay.decode``), the others parsed by orjson (``Replay.feed``). Without
-        it every line is parsed by orjson and compared by value.
+        it every line is parsed by orjson and compared by value. ``rereadable``: ``recall``
+        never fails (a file read by offsets), so replay may keep fewer hashes
+        (``Replay.use_source``).
         ``ascending``: check that the timestamps do not go back, and stop at the first line that
         does (returns False); else returns True. A line is ordered by its timestamp as pass 1 of
         ``simulator.io.logs`` reads it (``line_stamp``), or, when msgspec read one of canonical
@@ -111,7 +113,7 @@ class Run:
         decode: Callable[[bytes], Any] = orjson.loads
         refused: tuple[type[Exception], ...] = ()
         if use_source is not None and recall is not None:
-            use_source(recall)
+            use_source(recall, rereadable=rereadable)
             decode, refused = envelope_decoder.decode, envelope_decoder.REFUSED
         else:
             def feed(value: Any, line: int, raw: bytes, feed: Any = replay.feed) -> None:
@@ -297,13 +299,13 @@ def validate_path(
         stream = log.stream()  # JSON Lines: replayed in file order while they ascend
         if stream is not None:
             recall = log.line_at if log.recallable else None
-            if run.feed_batches(stream, recall, ascending=True):
+            if run.feed_batches(stream, recall, ascending=True, rereadable=True):
                 return run.finish(strict, log.name, str(log.order))
             run = Run(complete_history, assume_registered, progress, max_findings)  # again
         batches = log.batches()
         elements = log.elements()
         if batches is not None:
-            run.feed_batches(batches, log.line_at if log.recallable else None)
+            run.feed_batches(batches, log.line_at if log.recallable else None, rereadable=True)
         elif elements is not None:
             run.feed_elements(elements)
         else:

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from lifecycle.codes import luhn_digit
 from lifecycle.rules import Finding
 from simulator.replay import texts as texts
+from simulator.replay.ids import EventIdTable
 from simulator.replay.state import EntityState
 
 _MIGRATION = 69
@@ -93,16 +94,15 @@ class Migrations:
         self._replay = replay
         self._orgs = orgs  # every workspace the log holds events of, filled as it streams
         self._pending: dict[int, _Half] = {}
-        # event id -> content hash and line of the second half
-        self._paired: dict[int, tuple[int, int | None]] = {}
+        # event id -> content hash and line of the second half (a table like the one of all
+        # ids: a migration's halves mostly complete in the order of their ids)
+        self._paired = EventIdTable()
 
     def paired_digest(self, event_id: int) -> int | None:
-        found = self._paired.get(event_id) if self._paired else None
-        return None if found is None else found[0]
+        return self._paired.get(event_id) if self._paired else None
 
     def paired_line(self, event_id: int) -> int | None:
-        found = self._paired.get(event_id) if self._paired else None
-        return None if found is None else found[1]
+        return self._paired.line_of(event_id) if self._paired else None
 
     def would_pair(self, event_id: int, event: dict[str, Any], first_line: int | None) -> bool:
         """Would this 69 complete the pending half with its id, which is at ``first_line``?"""
@@ -110,16 +110,17 @@ class Migrations:
         if pending is None or first_line is None or pending.line != first_line:
             return False
         kind = _kind(event)
-        return kind is not None and pending.kind != kind and event_id not in self._paired
+        return kind is not None and pending.kind != kind and self.paired_digest(event_id) is None
 
     def completes_pair(self, event_id: int, event: dict[str, Any], digest: int,
                        line: int | None = None) -> bool:
         """Is this 69 the other half of a pending one with its id? (Then the id is no reuse.)"""
         pending = self._pending.get(event_id)
         kind = _kind(event)
-        if pending is None or kind is None or pending.kind == kind or event_id in self._paired:
+        if (pending is None or kind is None or pending.kind == kind
+                or self.paired_digest(event_id) is not None):
             return False
-        self._paired[event_id] = (digest, line)
+        self._paired.setdefault(event_id, digest, -1 if line is None else line)
         return True
 
     def on_event(self, event: dict[str, Any], eid: int, tid: int, src: int, org: int,
@@ -137,7 +138,7 @@ class Migrations:
         half = _Half(kind, event["timestamp"], org, target,
                      frozenset((m.id, -1 if m.ic is None else m.ic, m.source) for m in sims),
                      sources, eid, line)
-        if eid in self._paired:
+        if self.paired_digest(eid) is not None:
             first = self._pending.pop(eid, None)
             if first is not None:
                 self._compare(first, half)

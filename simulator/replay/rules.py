@@ -20,6 +20,7 @@ from simulator.replay.state import (
     EP_DEST,
     EP_FROM,
     EP_NEXT,
+    ICCID_BASE,
     ISSUED_MASK,
     SIM_DEST,
     SIM_FROM,
@@ -85,8 +86,7 @@ class LifecycleRules(EntityState):
                 self._illegal(sid, s, text, tid, SIM_FROM[key], eid, line)
                 new_mask = SIM_DEST[key]
         s.mask = new_mask
-        s.last_id = eid
-        s.last_line = line
+        s.last = self._last
 
     def _status_text(self, key: tuple[int, int], text: str, eid: int, line: int | None) -> int:
         """Check a status text off the fast table: the bit of its `from`, -1 if never allowed."""
@@ -109,7 +109,7 @@ class LifecycleRules(EntityState):
                  line: int | None) -> None:
         self.add("illegal-transition", eid, line,
                  f"SIM {sid}: {shown(text, tid)} needs the SIM {texts.sim_states(needs)}, but it "
-                 f"can only be {texts.sim_states(s.mask)} here{self.after(s.last_id, s.last_line)}")
+                 f"can only be {texts.sim_states(s.mask)} here{self.after(s.last)}")
 
     def _check_transition_detail(self, detail: Any, key: tuple[int, int], eid: int,
                                  line: int | None) -> None:
@@ -162,12 +162,11 @@ class LifecycleRules(EntityState):
         if held(s.ep):
             self.add("delete-while-assigned", eid, line,
                      f"SIM {sid} is deleted while endpoint {s.ep} holds it"
-                     f"{self.after(s.last_id, s.last_line)}: release it first")
+                     f"{self.after(s.last)}: release it first")
         self.unhold(s)
         new_mask = SIM_NEXT[(tid, src)][s.mask]
         s.mask = new_mask or DELETED_MASK
-        s.last_id = eid
-        s.last_line = line
+        s.last = self._last
 
     # ------------------------------------------------------------------ endpoints: 42, 43, 68
 
@@ -196,11 +195,10 @@ class LifecycleRules(EntityState):
             self.add("illegal-transition", eid, line,
                      f"Endpoint {epid}: {texts.type_name(tid)} needs it "
                      f"{texts.endpoint_states(EP_FROM[key])}, but it can only be "
-                     f"{texts.endpoint_states(e.mask)} here{self.after(e.last_id, e.last_line)}")
+                     f"{texts.endpoint_states(e.mask)} here{self.after(e.last)}")
             new_mask = EP_DEST[key]
         e.mask = new_mask
-        e.last_id = eid
-        e.last_line = line
+        e.last = self._last
         self._oblige(e, eid, line, tid)
 
     def _on_reset(self, event: dict[str, Any], eid: int, tid: int, src: int, org: int,
@@ -282,20 +280,19 @@ class LifecycleRules(EntityState):
             holder = "it" if s.ep == epid else f"endpoint {s.ep}"
             self.add("double-assignment", eid, line,
                      f"SIM {sid} is assigned to endpoint {epid}, but {holder} already holds it"
-                     f"{self.after(s.last_id, s.last_line)}")
+                     f"{self.after(s.last)}")
             self.unhold(s)
         if e.sim is not None and e.sim != UNKNOWN and e.sim != sid:
             self.add("double-assignment", eid, line,
                      f"SIM {sid} is assigned to endpoint {epid}, but that endpoint already "
-                     f"holds SIM {e.sim}{self.after(e.last_id, e.last_line)}")
+                     f"holds SIM {e.sim}{self.after(e.last)}")
             other = self._sims.get(e.sim)
             if other is not None:
                 self.unhold(other)
         # ``hold`` would find nothing more to undo: neither holds another now.
         s.ep = epid
-        e.sim = sid
-        s.last_id = e.last_id = eid
-        s.last_line = e.last_line = line
+        e.sim = self.kept_id(s, sid)
+        s.last = e.last = self._last
 
     def _on_release(self, event: dict[str, Any], eid: int, tid: int, src: int, org: int,
                     sid: int | None, ic: int | None, epid: int | None, line: int | None) -> None:
@@ -308,17 +305,16 @@ class LifecycleRules(EntityState):
             holds = "no SIM" if e.sim is None else f"SIM {e.sim}"
             self.add("release-mismatch", eid, line,
                      f"SIM {sid} is released from endpoint {epid}, but that endpoint holds "
-                     f"{holds}{self.after(e.last_id, e.last_line)}")
+                     f"{holds}{self.after(e.last)}")
         elif s.ep != UNKNOWN and s.ep != epid:
             held_by = "no endpoint" if s.ep is None else f"endpoint {s.ep}"
             self.add("release-mismatch", eid, line,
                      f"SIM {sid} is released from endpoint {epid}, but {held_by} holds it"
-                     f"{self.after(s.last_id, s.last_line)}")
+                     f"{self.after(s.last)}")
         if s.ep != epid or e.sim != sid:  # else ``hold`` has nothing to undo
             self.hold(s, sid, e, epid)
         s.ep = e.sim = None
-        s.last_id = e.last_id = eid
-        s.last_line = e.last_line = line
+        s.last = e.last = self._last
 
     # ------------------------------------------------------------------ registration: 48
 
@@ -334,12 +330,11 @@ class LifecycleRules(EntityState):
             s = self._sims[sid]
             self.add("illegal-transition", eid, line,
                      f"SIM {sid} is registered, but the log knows it already"
-                     f"{self.after(s.last_id, s.last_line)}: nothing returns to Issued")
+                     f"{self.after(s.last)}: nothing returns to Issued")
         if span is not None:
             self._add_range(span, org, eid, sid, line)
         if sid is not None and sid not in self._sims:
-            s = self._sims[sid] = SimEntry(ISSUED_MASK, org, None)
-            s.last_id, s.last_line = eid, line
+            self.new_sim(sid, ISSUED_MASK, org, None, self._last)
 
     def _batch_span(self, event: dict[str, Any], batch: Any, eid: int, sid: int | None,
                     ic: int | None, line: int | None) -> tuple[int, int] | None:
@@ -391,14 +386,15 @@ class LifecycleRules(EntityState):
                      f"ICCIDs {lo}..{hi} overlap ICCIDs {earlier[0]}..{earlier[1]} registered by "
                      f"{self.where(earlier[3], earlier[4])}: a SIM is registered once")
             return
+        first, last = lo - ICCID_BASE, hi - ICCID_BASE  # as ``_sim_of`` keys them
         if hi - lo < len(self._sim_of):
-            known = [self._sim_of[c] for c in range(lo, hi + 1) if c in self._sim_of]
+            known = [self._sim_of[c] for c in range(first, last + 1) if c in self._sim_of]
         else:
-            known = [k for c, k in self._sim_of.items() if lo <= c <= hi]
+            known = [k for c, k in self._sim_of.items() if first <= c <= last]
         known = sorted(k for k in known if k != sid and k in self._sims)
         if known:
             listed = ", ".join(str(k) for k in known[:5]) + (" ..." if len(known) > 5 else "")
             self.add("illegal-transition", eid, line,
                      f"the batch {lo}..{hi} registers SIM(s) the log knows already: {listed}")
-        self._ranges.insert(i, (lo, hi, org, eid, line))
+        self._ranges.insert(i, (lo, hi, self.workspace(org), eid, line, self._last))
         self._range_starts.insert(i, lo)

@@ -1,8 +1,11 @@
 """Replay's entity state: what it knows of each SIM and endpoint, and the shared steps.
 
 Each SIM and endpoint carries a bitmask of the states it may be in (bit ``1 << status``), its
-workspace, and its assignment (known, known-none or unknown), in a small slot object: memory
-grows with entities, not events. The masks move through the compiled tables of
+workspace, and its assignment (known, known-none or unknown), in a small struct: memory grows
+with entities, not events. The structs are ``msgspec.Struct`` without garbage-collector tracking
+(48 or 64 bytes, a third less than slotted classes) and hold no object of their own where a
+shared one does: workspaces are one int object each (``_workspace``), an entity's last event is
+its id alone while the id table knows its line. The masks move through the compiled tables of
 ``lifecycle.machines`` only. The tables and entries here are shared by the replay wing's modules
 (``rules``, ``migration``, ``core``); the wing's face exposes only the views.
 """
@@ -11,15 +14,18 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
+
+import msgspec
 
 from lifecycle.codes import EndpointStatus, SimStatus, Source
 from lifecycle.machines import ENDPOINT, SIM, mask_of
 from lifecycle.rules import Finding
 from lifecycle.state import ENDPOINT_LABELS, SIM_LABELS, EndpointState, FleetState, SimState
 from simulator.replay import texts as texts
+from simulator.replay.ids import EventIdTable
 
 
 class SimView(NamedTuple):
@@ -33,6 +39,9 @@ class SimView(NamedTuple):
 class EndpointView(NamedTuple):
     mask: int
     sim: int | None
+
+
+_V = TypeVar("_V", SimView, EndpointView)
 
 
 # An assignment replay has not seen (None means "known: nothing"). Below any id a log can hold
@@ -65,29 +74,61 @@ EP_FROM = {key: mask_of(table) for key, table in ENDPOINT.by_event.items()}
 EP_DEST = {key: table[_EP_ALIVE] for key, table in EP_NEXT.items()}
 
 
-class SimEntry:
-    __slots__ = ("ep", "last_id", "last_line", "mask", "org")
+# An entity's last event, for messages that point back at it: its id when the id table holds
+# this event's line for it (the id's first event), else (id, line); None before any event.
+Last = int | tuple[int, int | None] | None
 
-    def __init__(self, mask: int, org: int, ep: int | None) -> None:
-        self.mask = mask
-        self.org = org
-        self.ep = ep
-        self.last_id: int | None = None
-        self.last_line: int | None = None
+# ICCIDs begin with 89 (ITU-T E.118), so replay keeps each as its first 19 digits less
+# ``ICCID_BASE``: below 2**60, an int object of 32 bytes instead of 48. Any other ICCID is kept
+# the same way (a negative or a larger number): nothing depends on the range.
+ICCID_BASE = 89 * 10**17
 
-
-class EndpointEntry:
-    __slots__ = ("last_id", "last_line", "mask", "sim")
-
-    def __init__(self) -> None:
-        self.mask = _EP_ALIVE
-        self.sim: int | None = UNKNOWN
-        self.last_id: int | None = None
-        self.last_line: int | None = None
+# The sim.iccid text last read for a SIM, as a check that spares parsing it again when it comes
+# back unchanged (most events): ``text_key(text)``, 60 bits of its hash (an int object of 32
+# bytes, not the 80 of the text). Equal hashes are taken for equal texts, as replay takes equal
+# 64-bit hashes of two lines for equal lines. ``NO_TEXT``: none is kept.
+NO_TEXT = 1 << 70
+TEXT_KEY_BITS = (1 << 60) - 1
 
 
-def build_state(sims: dict[int, SimEntry], eps: dict[int, EndpointEntry],
-                iccid_texts: dict[int, tuple[str, int]], iccids: dict[int, int]) -> FleetState:
+def text_key(text: str) -> int:
+    """60 bits of ``hash(text)``: ``&`` makes an int of two digits (``>>`` would keep three)."""
+    return hash(text) & TEXT_KEY_BITS
+
+
+def iccid_text(ick: int | None, ith: int) -> str | None:
+    """The ICCID as last read, else its first 19 digits. The text read was these 19 digits, or
+    them and one more: the one of the eleven whose hash ``ith`` keeps."""
+    if ick is None:
+        return None
+    text = f"{ick + ICCID_BASE:019d}"
+    if ith != NO_TEXT and text_key(text) != ith:
+        for tail in "0123456789":
+            if text_key(text + tail) == ith:
+                return text + tail
+    return text
+
+
+class SimEntry(msgspec.Struct, gc=False):
+    """A SIM replay knows: ``ep`` its holder (None: none, ``UNKNOWN``), ``ick`` its ICCID (first
+    19 digits) less ``ICCID_BASE`` (the object ``_sim_of`` is keyed by), ``ith`` the text it was
+    last read from."""
+
+    mask: int
+    org: int
+    ep: int | None
+    last: Last = None
+    ick: int | None = None
+    ith: int = NO_TEXT
+
+
+class EndpointEntry(msgspec.Struct, gc=False):
+    mask: int = _EP_ALIVE
+    sim: int | None = UNKNOWN
+    last: Last = None
+
+
+def build_state(sims: dict[int, SimEntry], eps: dict[int, EndpointEntry]) -> FleetState:
     """The tables of entities as a ``FleetState``.
 
     An endpoint's deletion emits no event (spec §4): the platform disables it (43) and releases
@@ -95,14 +136,8 @@ def build_state(sims: dict[int, SimEntry], eps: dict[int, EndpointEntry],
     """
     out_sims = []
     for sid, s in sims.items():
-        text = iccid_texts.get(sid)
-        if text is not None:
-            iccid: str | None = text[0]
-        else:
-            ic = iccids.get(sid)
-            iccid = None if ic is None else f"{ic:019d}"
         ep = s.ep
-        out_sims.append(SimState(sid, iccid, SIM_LABELS[s.mask], s.org,
+        out_sims.append(SimState(sid, iccid_text(s.ick, s.ith), SIM_LABELS[s.mask], s.org,
                                  None if ep == UNKNOWN else ep, ep != UNKNOWN))
     out_eps = []
     for epid, e in eps.items():
@@ -125,6 +160,34 @@ def held(ref: int | None) -> bool:
     return ref is not None and ref != UNKNOWN
 
 
+def _sim_view(s: SimEntry) -> SimView:
+    return SimView(s.mask, s.org, s.ep if held(s.ep) else None)
+
+
+def _endpoint_view(e: EndpointEntry) -> EndpointView:
+    return EndpointView(e.mask, e.sim if held(e.sim) else None)
+
+
+class Views(Mapping[int, _V]):
+    """A read-only mapping over an entity table, each view made when asked: no copy."""
+
+    __slots__ = ("_table", "_view")
+    _table: Mapping[int, Any]
+    _view: Callable[[Any], _V]
+
+    def __init__(self, table: Mapping[int, Any], view: Callable[[Any], _V]) -> None:
+        self._table, self._view = table, view
+
+    def __getitem__(self, key: int) -> _V:
+        return self._view(self._table[key])
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+
 class EntityState:
     """What replay knows of each SIM and endpoint, and the steps every event about one shares."""
 
@@ -142,15 +205,17 @@ class EntityState:
         self._complete = complete_history
         self._assumed = sorted((int(lo), int(hi)) for lo, hi in assume_registered)
         self._assumed_starts = [lo for lo, _ in self._assumed]
+        self._ids = EventIdTable()  # every event id: its content hash and first line
+        self._last: Last = None  # the event being replayed, as an entity's ``last``
         self._sims: dict[int, SimEntry] = {}
         self._eps: dict[int, EndpointEntry] = {}
-        self._iccid_of: dict[int, int] = {}  # sim id -> ICCID (first 19 digits)
-        # sim id -> (the sim.iccid text last read, the ICCID it gave), while that is still
-        # ``_iccid_of[sim id]``: replay reads an ICCID it has seen for a SIM without parsing it.
-        self._iccid_text: dict[int, tuple[str, int]] = {}
-        self._sim_of: dict[int, int] = {}  # ICCID -> first sim id seen with it
-        # Registration ranges, sorted and disjoint: (first, last, workspace, event id, line).
-        self._ranges: list[tuple[int, int, int, int, int | None]] = []
+        # SIMs whose ICCID an event gave, but that no event has replayed yet (mask 0).
+        self._loose: dict[int, SimEntry] = {}
+        self._sim_of: dict[int, int] = {}  # ICCID - ICCID_BASE -> first sim id seen with it
+        self._workspaces: dict[int, int] = {}  # each workspace id as one shared int object
+        # Registration ranges, sorted and disjoint: (first, last, workspace, event id, line, and
+        # the event as a SIM's ``last``).
+        self._ranges: list[tuple[int, int, int, int, int | None, Last]] = []
         self._range_starts: list[int] = []
         # SIM -> the 42/43/68 after which its next event must (or, if it only may have been in
         # Factory Test, may) be its auto-activation: (event id, line, type, certain).
@@ -165,21 +230,24 @@ class EntityState:
         else:
             self.omitted[rule] += 1
 
-    def after(self, last_id: int | None, last_line: int | None) -> str:
+    def placed(self, last: Last) -> tuple[int | None, int | None]:
+        """An entity's last event as (id, line)."""
+        if last is None:
+            return None, None
+        if isinstance(last, tuple):
+            return last
+        return last, self._ids.line_of(last)
+
+    def after(self, last: Last) -> str:
         """`` (after event 5 at line 9)`` for a message, or nothing when no event came before."""
-        return "" if last_id is None else f" (after {self.where(last_id, last_line)})"
+        return "" if last is None else f" (after {self.where(*self.placed(last))})"
 
-    def sim_views(self) -> dict[int, SimView]:
-        return {
-            sid: SimView(s.mask, s.org, s.ep if held(s.ep) else None)
-            for sid, s in self._sims.items()
-        }
+    def sim_views(self) -> Mapping[int, SimView]:
+        """Every SIM replayed, each view made when asked (the table is not copied)."""
+        return Views(self._sims, _sim_view)
 
-    def endpoint_views(self) -> dict[int, EndpointView]:
-        return {
-            epid: EndpointView(e.mask, e.sim if held(e.sim) else None)
-            for epid, e in self._eps.items()
-        }
+    def endpoint_views(self) -> Mapping[int, EndpointView]:
+        return Views(self._eps, _endpoint_view)
 
     def state(self) -> FleetState:
         """What replay knows now of every SIM and endpoint, in the shape the truth has."""
@@ -188,7 +256,7 @@ class EntityState:
     def state_of(self) -> Callable[[], FleetState]:
         """``state`` for later: it holds the entity tables, not the rest of the replay (the
         table of event ids grows with the log), so a report can offer it at no cost."""
-        return partial(build_state, self._sims, self._eps, self._iccid_text, self._iccid_of)
+        return partial(build_state, self._sims, self._eps)
 
     def report_owed(self) -> None:
         """End of log: the auto-activations still owed for sure (``pending-auto-activation``)."""
@@ -200,25 +268,52 @@ class EntityState:
                      "the log ends before its auto-activation (8 from Policy Control)")
         self._owed.clear()
 
+    def workspace(self, org: int) -> int:
+        """``org`` as the one int object kept for that workspace."""
+        return self._workspaces.setdefault(org, org)
+
+    def carrier(self, sid: int) -> SimEntry:
+        """The entry that keeps ``sid``'s ICCID: replayed, else loose (made if need be)."""
+        s = self._sims.get(sid)
+        if s is None:
+            s = self._loose.get(sid)
+            if s is None:
+                s = self._loose[sid] = SimEntry(0, 0, UNKNOWN)
+        return s
+
+    def new_sim(self, sid: int, mask: int, org: int, ep: int | None, last: Last) -> SimEntry:
+        """Replay ``sid`` from now on (with the ICCID an event may have given it already)."""
+        s = self._loose.pop(sid, None) if self._loose else None
+        if s is None:
+            s = SimEntry(mask, self.workspace(org), ep, last)
+        else:
+            s.mask, s.org, s.ep, s.last = mask, self.workspace(org), ep, last
+        self._sims[sid] = s
+        return s
+
     def identity(self, sid: int, ic: int, eid: int, line: int | None,
                  together: Sequence[int]) -> None:
         """Record that ``sid`` carries ICCID ``ic``; ids in ``together`` may share one (seed)."""
-        known = self._iccid_of.get(sid)
+        s = self.carrier(sid)
+        key = ic - ICCID_BASE
+        known = s.ick
         if known is None:
-            self._iccid_of[sid] = ic
-            owner = self._sim_of.setdefault(ic, sid)
+            s.ick = key
+            owner = self._sim_of.setdefault(key, sid)
             if owner != sid and owner not in together:
                 self.add("iccid-reuse", eid, line,
                          f"ICCID {ic} (first 19 digits) shows under SIM {sid}, "
                          f"and before under SIM {owner}")
-        elif known != ic:
+        elif known != key:
             self.add("identity-change", eid, line,
-                     f"SIM {sid} carries ICCID {ic} (first 19 digits), but it was {known} before")
-            self._iccid_of[sid] = ic
-            self._iccid_text.pop(sid, None)
-            self._sim_of.setdefault(ic, sid)
+                     f"SIM {sid} carries ICCID {ic} (first 19 digits), but it was "
+                     f"{known + ICCID_BASE} before")
+            s.ick = key
+            s.ith = NO_TEXT  # the text last read gave the ICCID before
+            self._sim_of.setdefault(key, sid)
 
-    def registered_range(self, ic: int | None) -> tuple[int, int, int, int, int | None] | None:
+    def registered_range(self, ic: int | None
+                         ) -> tuple[int, int, int, int, int | None, Last] | None:
         if ic is None or not self._ranges:
             return None
         i = bisect_right(self._range_starts, ic)
@@ -246,18 +341,16 @@ class EntityState:
         if s is None:
             found = self.registered_range(ic)
             if found is not None:
-                s = SimEntry(ISSUED_MASK, found[2], None)
-                s.last_id, s.last_line = found[3], found[4]
+                s = self.new_sim(sid, ISSUED_MASK, found[2], None, found[5])
             else:
-                s = SimEntry(_SIM_ALIVE, org, UNKNOWN)
+                s = self.new_sim(sid, _SIM_ALIVE, org, UNKNOWN, None)
                 if self._complete and not arrives and not self._assumed_registered(ic):
                     self.add("registration-required", eid, line,
                              f"SIM {sid} appears before any registration covers its ICCID "
                              f"{ic if ic is not None else '(not given)'}")
-            self._sims[sid] = s
         elif s.mask == DELETED_MASK:
             self.add("event-after-deletion", eid, line,
-                     f"SIM {sid} was deleted by {self.where(s.last_id, s.last_line)}: "
+                     f"SIM {sid} was deleted by {self.where(*self.placed(s.last))}: "
                      f"no {texts.type_name(tid)} may follow")
             return None
         if self._owed and sid in self._owed:
@@ -279,7 +372,7 @@ class EntityState:
             self.add("workspace-mismatch", eid, line,
                      f"SIM {sid} belongs to workspace {s.org}, but {texts.type_name(tid)} places "
                      f"it in workspace {org} and no migration moved it")
-            s.org = org
+            s.org = self.workspace(org)
         return s
 
     def migrate(self, s: SimEntry, sid: int, target: int, eid: int, line: int | None, *,
@@ -289,7 +382,7 @@ class EntityState:
         A SIM that ``arrives`` (see ``touch``) may have lived elsewhere since the log last saw
         it: it is in any state a migration leaves (not Activated), whatever it was here.
         """
-        if arrives and s.last_id is not None:
+        if arrives and s.last is not None:
             s.mask = _SIM_ALIVE
         elif s.mask == _A or held(s.ep):
             what = []
@@ -303,9 +396,8 @@ class EntityState:
         if s.mask & _A:
             s.mask = (s.mask & ~_A) | _S
         self.unhold(s)
-        s.org = target
-        s.last_id = eid
-        s.last_line = line
+        s.org = self.workspace(target)
+        s.last = self._last
 
     def endpoint(self, epid: int) -> EndpointEntry:
         e = self._eps.get(epid)
@@ -341,7 +433,16 @@ class EntityState:
             if other is not None and other.ep == epid:
                 other.ep = UNKNOWN
         s.ep = epid
-        e.sim = sid
+        e.sim = self.kept_id(s, sid)
+
+    def kept_id(self, s: SimEntry, sid: int) -> int:
+        """``sid`` as the int object ``_sim_of`` keeps for it (the one ``_sims`` is keyed by, as
+        both come from its first event), so that an endpoint that holds it adds no int."""
+        if s.ick is not None:
+            kept = self._sim_of.get(s.ick)
+            if kept == sid:
+                return kept
+        return sid
 
     def unhold(self, s: SimEntry) -> None:
         """Release ``s`` from the endpoint replay knows holds it."""
