@@ -24,6 +24,7 @@ from simulator.io.logs import (
     not_json,
     open_log,
 )
+from simulator.io.order import block_stamps
 from simulator.io.shards import (
     LINE_BITS,
     Chunk,
@@ -32,6 +33,7 @@ from simulator.io.shards import (
     global_line,
     is_url,
     open_input,
+    range_blocks,
     read_chunk,
 )
 
@@ -50,6 +52,7 @@ __all__ = [
     "Record",
     "Shards",
     "atomic_write",
+    "block_stamps",
     "chunks",
     "display_name",
     "format_size",
@@ -62,5 +65,6 @@ __all__ = [
     "open_input",
     "open_log",
     "parse_size",
+    "range_blocks",
     "read_chunk",
 ]

@@ -24,7 +24,7 @@ from simulator.io import (
     Malformed,
     Shards,
     global_line,
-    line_stamp,
+    range_blocks,
     read_chunk,
 )
 from simulator.replay import (
@@ -46,22 +46,24 @@ MAX_PARTS = 255
 
 
 def scan_chunk(chunk: Chunk, limits: Limits = DEFAULT_LIMITS) -> ChunkLinks:
-    """The first pass over a piece of the log: ids only (``simulator.replay.LinkScan``)."""
-    scan = LinkScan(numbered=chunk.end < 0)
-    add_value, free = scan.add_value, scan.add_free
-    order = scan.out.order
+    """The first pass over a piece of the log: ids only (``simulator.replay.LinkScan``); for a
+    byte range also whether its timestamps ascend."""
     with collector_paused():
+        if chunk.end >= 0:
+            scan = LinkScan(numbered=False)
+            for block in range_blocks(chunk):
+                scan.add_block(block)
+            return scan.result()
+        scan = LinkScan()
         for items, numbers, raw in read_chunk(chunk, limits):
             if raw:
                 scan.add_lines(items, numbers)
-                if chunk.end >= 0 and order.ascending:  # pass 1's stamps, in file order
-                    order.add([s for s in map(line_stamp, items) if s is not None])
-            else:
-                for record, number in zip(items, numbers, strict=True):
-                    if isinstance(record, Malformed):
-                        free(number)
-                    else:
-                        add_value(record[0], number)
+                continue
+            for record, number in zip(items, numbers, strict=True):
+                if isinstance(record, Malformed):
+                    scan.add_free(number)
+                else:
+                    scan.add_value(record[0], number)
         return scan.result()
 
 
