@@ -304,12 +304,12 @@ class LinkScan:
         """Raw lines and their line numbers."""
         if self._numbered:
             self.out.lines.extend(numbers)
-        if len(lines) > 1:
-            data = b"\n".join(lines)
-            n, odd, _ = lines_of(data)
+        data = b"\n".join(lines) if len(lines) > 1 else b""
+        n, odd, _ = lines_of(data) if data else (0, [], None)
+        if n == len(lines):  # not so if the last line is blank
             self._block(_Block(data, lines, n), odd)
         else:
-            self._each(_Block(b"", lines, len(lines)), 0, len(lines))
+            self._each(_Block(data, lines, len(lines)), 0, len(lines))
 
     def _block(self, block: _Block, odd: list[int]) -> None:
         """The runs of lines between the ``odd`` ones decoded in one call each; those read
