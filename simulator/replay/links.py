@@ -18,7 +18,7 @@ than SIMs that an event is about are nodes: ``("endpoint", id)``, a registration
 ``("range", first, last)`` (ICCIDs, first 19 digits).
 
 The hot path (``add_block``) decodes a whole block in one call (msgspec's ``decode_lines``) where
-every line is one object on a line of its own (``lines_of``), with no line split and no call per
+every line is one object on a line of its own (``_lines_of``), with no line split and no call per
 line; a line that the batch refuses is read alone, as ``add_lines`` reads every line of a block
 that is not of that form. Both give the same result (a property test holds them equal).
 """
@@ -105,7 +105,7 @@ _LINE_END = re.compile(rb'\n(?:(?<=\}\n)\{"timestamp":"(.{10}T.{8}\..{3}Z)")?')
 _HEAD = re.compile(rb'\{"timestamp":"(.{10}T.{8}\..{3}Z)"')
 
 
-def lines_of(block: bytes) -> tuple[int, list[int], list[bytes] | None]:
+def _lines_of(block: bytes) -> tuple[int, list[int], list[bytes] | None]:
     """The number of lines of a block, the lines that may not be one JSON object alone on its
     line, and their timestamps (None unless every line starts as the platform writes it).
 
@@ -276,10 +276,12 @@ class LinkScan:
     """Feed blocks (``add_block``), raw lines (``add_lines``) or parsed records
     (``add_value``, ``add_free``), then take ``result``."""
 
-    def __init__(self, *, numbered: bool = True) -> None:
-        """``numbered=False``: the lines are 1, 2, ... of a piece, not kept in ``lines``."""
+    def __init__(self, *, numbered: bool = True, batched: bool = True) -> None:
+        """``numbered=False``: the lines are 1, 2, ... of a piece, not kept in ``lines``.
+        ``batched=False``: every line read alone (what the batches are tested against)."""
         self.out = ChunkLinks()
         self._numbered = numbered
+        self._batched = batched
         self._ids: list[int] = []  # ``out.ids`` and ``out.sims`` while scanning (lists append
         self._sims: list[int] = []  # faster than arrays)
         self._endpoints = _Met()  # endpoint -> SIMs
@@ -294,7 +296,7 @@ class LinkScan:
         the first pass."""
         if not data:
             return
-        n, odd, stamps = lines_of(data)
+        n, odd, stamps = _lines_of(data)
         self._block(_Block(data, None, n), odd)
         order = self.out.order
         if order.ascending:
@@ -305,7 +307,7 @@ class LinkScan:
         if self._numbered:
             self.out.lines.extend(numbers)
         data = b"\n".join(lines) if len(lines) > 1 else b""
-        n, odd, _ = lines_of(data) if data else (0, [], None)
+        n, odd, _ = _lines_of(data) if data else (0, [], None)
         if n == len(lines):  # not so if the last line is blank
             self._block(_Block(data, lines, n), odd)
         else:
@@ -315,7 +317,7 @@ class LinkScan:
         """The runs of lines between the ``odd`` ones decoded in one call each; those read
         alone."""
         n = block.n
-        if len(odd) > n // 4:  # not worth the runs
+        if not self._batched or len(odd) > n // 4:  # not worth the runs
             self._each(block, 0, n)
             return
         view, lo = memoryview(block.data), 0
@@ -327,7 +329,7 @@ class LinkScan:
             lo = i + 1
 
     def _run(self, view: memoryview, block: _Block, lo: int, hi: int) -> None:
-        """Lines ``lo`` to ``hi`` of a block, each one object alone on its line (``lines_of``):
+        """Lines ``lo`` to ``hi`` of a block, each one object alone on its line (``_lines_of``):
         decoded in one call; a line that the call refuses is read alone, and the rest again."""
         misses = 0
         while lo < hi:
