@@ -590,13 +590,13 @@ class LinkScan:
     def _read_iccids(self) -> None:
         """``sim.iccid`` as written -> the ICCID (first 19 digits); in C when all are digits."""
         met, self._iccid_texts = self._iccid_texts, _Met()
-        pairs = [*met.last.items(), *met.before]
-        if not pairs:
-            return
-        written, sids = zip(*pairs, strict=True)
-        if all(map(str.isdecimal, written)) and min(map(len, written)) >= 19:
-            self._iccids.add_columns(list(map(int, map(_FIRST_19, written))), list(sids))
-            return
+        written = list(met.last)
+        if written and all(map(str.isdecimal, written)) and min(map(len, written)) >= 19:
+            self._iccids.add_columns(list(map(int, map(_FIRST_19, written))),
+                                     list(met.last.values()))
+            pairs: Any = met.before
+        else:
+            pairs = [*met.last.items(), *met.before]
         for text, sid in pairs:
             ic = _iccid(text)
             if ic is not None:
