@@ -1,9 +1,10 @@
 """Partitioned validation: events/s against partitions, the first pass's share, RSS per SIM.
 
-Generates a fleet of about ``--events`` events (``simulator.platform.fleet``), then times, in
-turns so that a busy spell on a shared machine hits each alike, ``--repeat`` runs of
+Generates a fleet of about ``--events`` events (``simulator.platform.fleet``), or takes the
+LOG files given (several: shards of one log), then times, in turns so that a busy spell on a
+shared machine hits each alike, ``--repeat`` runs of
 
-* one process (``validate_path``), and
+* one process (``validate_path``, ``validate_paths`` for several files), and
 * ``validate_paths(jobs=N)`` for N in 2 and the machine's cores (``--parts`` to choose),
 
 and prints the median wall time of each, events/s, the speed-up over one process, and how long
@@ -11,7 +12,7 @@ the first pass and the plan took in the last partitioned run. Every partitioned 
 checked equal to the single process's. ``--memory`` also measures the peak RSS of a fresh
 process validating fleets of 20,000 and 80,000 SIMs, and prints the growth per SIM.
 
-    .venv/bin/python benchmarks/bench_partition.py [LOG] [--events N] [--repeat R] [--memory]
+    .venv/bin/python benchmarks/bench_partition.py [LOG...] [--events N] [--repeat R] [--memory]
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from simulator.partition import LocalProcesses, partitioned
+from simulator.partition import LocalProcesses, partitioned, validate_paths
 from simulator.platform.fleet import generate, write_jsonl
-from simulator.replay import validate_path
+from simulator.replay import Report, validate_path
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS_PER_SIM = 8.64  # of a generated fleet (``simlife generate``), measured
@@ -43,23 +44,28 @@ def _load() -> str:
     return f"load average {one:.2f} (1 min), {five:.2f} (5 min)"
 
 
-def timings(path: Path, parts: list[int], repeat: int) -> None:
-    single = validate_path(path)
+def _alone(paths: list[Path]) -> Report:
+    return validate_path(paths[0]) if len(paths) == 1 else validate_paths(paths)
+
+
+def timings(paths: list[Path], parts: list[int], repeat: int) -> None:
+    single = _alone(paths)
     events = single.events
     times: dict[int, list[float]] = {p: [] for p in [1, *parts]}
     stages: dict[int, tuple[float, float]] = {}
-    print(f"{path.name}: {events:,} events, {path.stat().st_size / 2**20:,.0f} MiB, "
+    size = sum(p.stat().st_size for p in paths) / 2**20
+    print(f"{', '.join(p.name for p in paths)}: {events:,} events, {size:,.0f} MiB, "
           f"{os.cpu_count()} cores; {_load()}")
     for _ in range(repeat):
         start = time.perf_counter()
-        validate_path(path)
+        _alone(paths)
         times[1].append(time.perf_counter() - start)
         for n in parts:
             marks: list[float] = []
             start = time.perf_counter()
             executor = LocalProcesses(n)
             try:
-                report, _ = partitioned([str(path)], executor, n, strict=False,
+                report, _ = partitioned([str(p) for p in paths], executor, n, strict=False,
                                         complete_history=False, assume_registered=(),
                                         progress=lambda _, m=marks: m.append(time.perf_counter()))
             finally:
@@ -104,7 +110,8 @@ def memory(folder: Path, repeat: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("log", nargs="?", type=Path, help="log to validate (default: a fleet)")
+    parser.add_argument("logs", nargs="*", type=Path,
+                        help="log to validate, or shards of one (default: a fleet)")
     parser.add_argument("--events", type=int, default=1_000_000, help="fleet size in events")
     parser.add_argument("--parts", type=int, nargs="*",
                         default=sorted({2, os.cpu_count() or 2}), help="partitions to time")
@@ -112,11 +119,11 @@ def main() -> None:
     parser.add_argument("--memory", action="store_true", help="also measure RSS per SIM")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="simlife-bench-") as tmp:
-        path = args.log
-        if path is None:
-            path = Path(tmp) / "fleet.jsonl"
-            fleet(path, round(args.events / EVENTS_PER_SIM))
-        timings(path, args.parts, args.repeat)
+        paths = args.logs
+        if not paths:
+            paths = [Path(tmp) / "fleet.jsonl"]
+            fleet(paths[0], round(args.events / EVENTS_PER_SIM))
+        timings(paths, args.parts, args.repeat)
         if args.memory:
             memory(Path(tmp), args.repeat)
 

@@ -25,6 +25,7 @@ from simulator.io.logs import (
     not_json,
     open_log,
 )
+from simulator.io.order import block_stamps
 from simulator.io.shards import (
     LINE_BITS,
     Chunk,
@@ -33,6 +34,7 @@ from simulator.io.shards import (
     global_line,
     is_url,
     open_input,
+    range_blocks,
     read_chunk,
 )
 
@@ -51,6 +53,7 @@ __all__ = [
     "Record",
     "Shards",
     "atomic_write",
+    "block_stamps",
     "check_url",
     "chunks",
     "display_name",
@@ -65,6 +68,7 @@ __all__ = [
     "open_log",
     "parse_headers",
     "parse_size",
+    "range_blocks",
     "read_body",
     "read_chunk",
 ]

@@ -42,6 +42,7 @@ from simulator.io.sources import (
     Source,
     Spool,
     check_text,
+    file_blocks,
     line_blocks,
     read_chunks,
 )
@@ -68,6 +69,7 @@ class LinesLog(EventLog):
         self._current: tuple[int, list[bytes]] = (0, [])
         self._recent: tuple[int, list[bytes]] = (0, [])
         self._scanned = False
+        self._lines_read = 0  # lines handed out by ``stream`` so far
         self.recallable = self._file is not None
         if scan:
             self._materialise()
@@ -89,28 +91,42 @@ class LinesLog(EventLog):
         if self._scanned or self._rest is not None:
             return None
         if self._file is not None:
-            return self._stream(read_chunks(self._file, self._limits.block), True)
+            return self._stream(self._file_blocks(), True)
         self._rest = self._copied(self._source.chunks())
-        return self._stream(self._rest, False)
+        blocks = self._blocks(self._rest, lambda: self._lines_read)
+        return self._stream(((block, len(block)) for block in blocks), False)
 
-    def _stream(self, chunks: Iterator[bytes], indexed: bool) -> Iterator[Batch]:
+    def _file_blocks(self) -> Iterator[tuple[bytes, int]]:
+        """``file_blocks`` of the file; a line past ``Limits.record`` is an input error."""
+        assert self._file is not None
+        try:
+            yield from file_blocks(self._file, self._limits.block, self._limits.record)
+        except LineTooLong:
+            raise InputError(
+                f"{self.name}: line {self._lines_read + 1} is longer than "
+                f"{format_size(self._limits.record)} (--max-event-size): not an event log?"
+            ) from None
+
+    def _stream(self, blocks: Iterator[tuple[bytes, int]], indexed: bool) -> Iterator[Batch]:
+        """``data[:end]`` of each block: its lines, numbered on."""
         index = self._index = array("q")
-        pos = lineno = 0
-        for block in self._blocks(chunks, lambda: lineno):  # noqa: B023 (the count so far)
-            check_text(block, lineno, self.name)
+        pos = self._lines_read = 0
+        for data, end in blocks:
+            lineno = self._lines_read
+            check_text(data, lineno, self.name, end)
             if indexed:
                 index.extend((pos, lineno + 1))
-            lines = block.split(b"\n")
-            if block.endswith(b"\n"):
-                lines.pop()
+            lines = data.split(b"\n")
+            if end < len(data) or data.endswith(b"\n"):
+                lines.pop()  # the start of a line read again with the next block, or nothing
             if not pos and lines[0].startswith(BOM):
                 lines[0] = lines[0][3:]
             self._current = (lineno + 1, lines)
+            self._lines_read = lineno + len(lines)
             yield lines, range(lineno + 1, lineno + 1 + len(lines))
-            pos += len(block)
-            lineno += len(lines)
+            pos += end
         if indexed:
-            index.extend((pos, lineno + 1))
+            index.extend((pos, self._lines_read + 1))
 
     def _copied(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
         """``chunks``; from a stream read once, also copied to a spool while it fits."""

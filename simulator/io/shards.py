@@ -152,22 +152,35 @@ def _line_end(fd: int, pos: int, total: int) -> int:
 
 def read_chunk(chunk: Chunk, limits: Limits = DEFAULT_LIMITS
                ) -> Iterator[tuple[list[Any], Sequence[int], bool]]:
-    """The raw lines of a chunk with their line numbers (``True``), or the parsed records of a
-    log read whole, each with its key (``False``: see ``record_batches``). Lines of a byte range
-    are numbered from 1 in the range."""
-    if chunk.end < 0:
-        with open_input(chunk.spec, limits=limits) as log:
-            batches = log.batches()
-            if batches is not None:
-                for lines, numbers in batches:
-                    yield lines, numbers, True
-                return
-            for items, keys in record_batches(log):
-                yield [record for record, _ in items], keys, False
+    """The raw lines of an input read whole with their line numbers (``True``), or its parsed
+    records, each with its key (``False``: see ``record_batches``). For a byte range, see
+    ``range_blocks``."""
+    if chunk.end >= 0:
+        first = 1
+        for block in range_blocks(chunk):
+            lines = block.split(b"\n")
+            if block.endswith(b"\n"):
+                lines.pop()
+            yield lines, range(first, first + len(lines)), True
+            first += len(lines)
         return
+    with open_input(chunk.spec, limits=limits) as log:
+        batches = log.batches()
+        if batches is not None:
+            for lines, numbers in batches:
+                yield lines, numbers, True
+            return
+        for items, keys in record_batches(log):
+            yield [record for record, _ in items], keys, False
+
+
+def range_blocks(chunk: Chunk) -> Iterator[bytes]:
+    """The bytes of a byte range, about a MiB at a time, each block ending at a line end (or
+    at the range's end); a BOM at the start of the file left out. Its lines are numbered from 1
+    in the range."""
     with open(chunk.spec, "rb") as f:
-        fd, pos, first = f.fileno(), chunk.start, 1
-        while pos < chunk.end:  # about a MiB at a time, cut at a line end
+        fd, pos = f.fileno(), chunk.start
+        while pos < chunk.end:
             data = os.pread(fd, min(_BLOCK, chunk.end - pos), pos)
             if not data:
                 raise InputError(f"{chunk.spec}: the file changed while it was read")
@@ -175,14 +188,8 @@ def read_chunk(chunk: Chunk, limits: Limits = DEFAULT_LIMITS
             if not cut:  # a line longer than a block
                 cut = _line_end(fd, pos + len(data), chunk.end) - pos
                 data = os.pread(fd, cut, pos)
-            data = data[:cut]
-            lines = data.split(b"\n")
-            if data.endswith(b"\n"):
-                lines.pop()
-            if pos == 0 and lines and lines[0].startswith(_BOM):
-                lines[0] = lines[0][3:]
-            yield lines, range(first, first + len(lines)), True
-            first += len(lines)
+            block = data if cut == len(data) else data[:cut]
+            yield block[3:] if pos == 0 and block.startswith(_BOM) else block
             pos += cut
 
 

@@ -46,19 +46,47 @@ def read_chunks(file: BinaryIO, block: int) -> Iterator[bytes]:
         offset += len(data)
 
 
+def file_blocks(file: BinaryIO, block: int, limit: int) -> Iterator[tuple[bytes, int]]:
+    """A regular file's bytes from its start as ``(data, end)``: ``data[:end]`` is a block of
+    about ``block`` bytes that ends at a line end (or at the end of the file), and the rest of
+    ``data`` is read again with the next block. Each block is read at its offset, so none is
+    pieced together or cut out of a copy; a line longer than ``limit`` raises ``LineTooLong``."""
+    fd, offset = file.fileno(), 0
+    while data := os.pread(fd, block, offset):
+        end = data.rfind(b"\n") + 1
+        if not end:  # a line longer than a block, or the last line: read to its end
+            stop = offset + len(data)
+            while more := os.pread(fd, block, stop):
+                found = more.find(b"\n")
+                if found >= 0:
+                    stop += found + 1
+                    break
+                stop += len(more)
+                if stop - offset > limit:
+                    raise LineTooLong
+            if stop - offset - 1 > limit:
+                raise LineTooLong
+            data = os.pread(fd, stop - offset, offset) if stop - offset != len(data) else data
+            end = len(data)
+        yield data, end
+        offset += end
+
+
 class LineTooLong(Exception):
     """A line longer than ``Limits.record``; the reader, which counts lines, says which."""
 
 
-def check_text(block: bytes, lines_before: int, name: str) -> None:
-    """Binary input (a NUL byte, invalid UTF-8) is an error for the whole log (exit 2)."""
-    nul = block.find(b"\0")
+def check_text(block: bytes, lines_before: int, name: str, end: int | None = None) -> None:
+    """Binary input (a NUL byte, invalid UTF-8) is an error for the whole log (exit 2).
+    ``end``: only ``block[:end]`` is checked."""
+    end = len(block) if end is None else end
+    nul = block.find(b"\0", 0, end)
     if nul >= 0:
         line = lines_before + block.count(b"\n", 0, nul) + 1
         raise InputError(f"{name}: binary data (a NUL byte) on line {line}")
     if not block.isascii():
         try:
-            block.decode("utf-8")
+            str(memoryview(block)[:end], "utf-8")
         except UnicodeDecodeError as exc:
             line = lines_before + block.count(b"\n", 0, exc.start) + 1
             raise InputError(f"{name}: binary data (invalid UTF-8) on line {line}") from None

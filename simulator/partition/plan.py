@@ -8,15 +8,20 @@ two halves of a migration, a reused id) replay together so that replay's id tabl
 as one process would. Groups go to partitions largest first, each to the least loaded (events
 counted); lines about no entity (malformed, organisation-level events) go, a piece at a time,
 to the least loaded too. The result is one byte per line per file: its partition.
+
+This runs in the command's process while the workers wait, so it works on what the pieces
+met (a SIM per endpoint, per ICCID), not on lines, and in C where it can (dict views, ``map``).
+Each group is named by its least entity (``_Groups.union`` keeps the least as root), so the
+plan depends on the ties found, not on the order they were found in.
 """
 
 from __future__ import annotations
 
 import heapq
 from bisect import bisect_left, bisect_right
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import compress, filterfalse
 from typing import Any
 
 from simulator.io import Chunk
@@ -38,12 +43,19 @@ class Plan:
     largest: int  # events in the largest group
 
 
+def _before(a: Any, b: Any) -> bool:
+    """The order that names groups: SIM ids (ints) first, then nodes (tuples)."""
+    if type(a) is int:
+        return type(b) is not int or a < b
+    return type(b) is not int and a < b
+
+
 class _Groups:
-    """Union-find over entities (SIM ids, nodes); one that was never joined is its own root."""
+    """Union-find over entities (SIM ids, nodes); one never joined is its own root, and a root
+    is the least entity of its group (``_before``)."""
 
     def __init__(self) -> None:
         self.parent: dict[Any, Any] = {}
-        self._order: dict[Any, int] = {}  # roots are the entities met first: deterministic
 
     def find(self, x: Any) -> Any:
         parent = self.parent
@@ -58,22 +70,47 @@ class _Groups:
     def union(self, a: Any, b: Any) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
-            order = self._order
-            if order.setdefault(ra, len(order)) < order.setdefault(rb, len(order)):
+            if _before(rb, ra):
                 ra, rb = rb, ra
-            self.parent[ra] = rb
+            self.parent[rb] = ra
+
+    def join_all(self, node: Any, members: list[Any]) -> None:
+        """``union(node, m)`` for each of ``members``; those never joined yet (roots) go under
+        the new root at once, in C."""
+        fresh = list(filterfalse(self.parent.__contains__, members))
+        for m in compress(members, map(self.parent.__contains__, members)):
+            self.union(node, m)
+        if fresh:
+            root = self.find(node)
+            low = min(fresh)
+            if _before(low, root):
+                self.parent[root] = low
+                root = low
+            self.parent.update(dict.fromkeys(fresh, root))
+            self.parent.pop(root, None)  # a root has no parent
+
+    def roots(self, xs: list[Any]) -> list[Any]:
+        """``find`` of each, pointer by pointer in C."""
+        get = self.parent.get
+        roots = list(map(get, xs, xs))
+        while True:
+            up = list(map(get, roots, roots))
+            if up == roots:
+                return roots
+            roots = up
 
 
-def _first_seen(dicts: Sequence[dict[int, int]], groups: _Groups) -> dict[int, int]:
-    """One dict of the pieces' ``id -> first SIM``; a second SIM for an id joins the first. The
-    pieces mostly agree, so the comparison is done with set operations on the dicts' views."""
-    merged: dict[int, int] = {}
-    for seen in dicts:
-        shared = seen.keys() & merged.keys()
-        if shared:
-            for ident in shared - dict(seen.items() & merged.items()).keys():
-                groups.union(merged[ident], seen[ident])
-        merged.update(seen)  # a joined SIM stands for its group as well as the first did
+def _merged(dicts: Sequence[dict[int, Any]], groups: _Groups) -> dict[int, Any]:
+    """One dict of the pieces' ``key -> a SIM``; another SIM for a key joins the one kept."""
+    merged: dict[int, Any] = {}
+    for met in dicts:
+        if not merged:
+            merged = dict(met)
+            continue
+        changed = dict(met.items() - merged.items())  # new keys, or met with another SIM
+        for key in changed.keys() & merged.keys():
+            groups.union(merged[key], changed[key])
+        merged.update(changed)  # a joined SIM stands for its group as well as the other did
     return merged
 
 
@@ -82,11 +119,10 @@ def plan(specs: Sequence[str], chunks: Sequence[Chunk], scans: Sequence[ChunkLin
     """Partition the lines of ``specs`` (sorted) from the first pass over ``chunks``."""
     groups = _Groups()
     union, find = groups.union, groups.find
-    endpoints = _first_seen([scan.endpoint_sim for scan in scans], groups)
-    iccids = _first_seen([scan.iccid_sim for scan in scans], groups)
-    for scan in scans:
-        for a, b in scan.sim_pairs:
-            union(a, b)
+    endpoints = _merged([scan.endpoint_sim for scan in scans], groups)
+    iccids = _merged([scan.iccid_sim for scan in scans], groups)
+    for a, b in set().union(*(scan.sim_pairs for scan in scans)):
+        union(a, b)
     keys = [{**scan.others, **scan.odd_sims} for scan in scans]  # lines not about a 64-bit SIM
     _join_repeated_ids(scans, keys, groups)
     nodes: set[Any] = set()
@@ -96,27 +132,28 @@ def plan(specs: Sequence[str], chunks: Sequence[Chunk], scans: Sequence[ChunkLin
             nodes.update((a, b))
     for others in keys:
         nodes.update(others.values())
-    for node in nodes:  # an endpoint or an ICCID stands for the first SIM seen with it
+    for node in nodes:  # an endpoint or an ICCID stands for a SIM seen with it
         if type(node) is tuple and node[0] in ("endpoint", "iccid"):
             sid = (endpoints if node[0] == "endpoint" else iccids).get(node[1])
             if sid is not None:
                 union(node, sid)
-    _join_ranges([n for n in nodes if type(n) is tuple and n[0] == "range"], iccids, groups)
+    _join_ranges(sorted(n for n in nodes if type(n) is tuple and n[0] == "range"), iccids,
+                 groups)
 
-    sizes: Counter[Any] = Counter()
-    root_of: dict[int, Any] = {}
+    sids = list(set().union(*(scan.counts for scan in scans)))
+    root_of = dict(zip(sids, groups.roots(sids), strict=True))
+    sizes: dict[Any, int] = {}
     for scan in scans:
-        for sid, n in scan.counts.items():
-            root = root_of.get(sid)
-            if root is None:
-                root = root_of[sid] = find(sid)
-            sizes[root] += n
+        for root, n in zip(map(root_of.__getitem__, scan.counts), scan.counts.values(),
+                           strict=True):
+            sizes[root] = sizes.get(root, 0) + n
     for others in keys:
         for node in others.values():
-            sizes[find(node)] += 1
+            root = find(node)
+            sizes[root] = sizes.get(root, 0) + 1
     loads = [(0, p) for p in range(parts)]
     part_of: dict[Any, int] = {}
-    for root, n in sorted(sizes.items(), key=lambda item: -item[1]):  # stable: deterministic
+    for root, n in sorted(sizes.items(), key=_biggest):
         load, p = heapq.heappop(loads)
         part_of[root] = p
         heapq.heappush(loads, (load + n, p))
@@ -126,7 +163,7 @@ def plan(specs: Sequence[str], chunks: Sequence[Chunk], scans: Sequence[ChunkLin
         spare.append(p)
         heapq.heappush(loads, (load + scan.sims.count(NOT_A_SIM) - len(others), p))
 
-    part_of_sim = {sid: part_of[root] for sid, root in root_of.items()}
+    part_of_sim = dict(zip(sids, map(part_of.__getitem__, root_of.values()), strict=True))
     part_of_sim[NOT_A_SIM] = _UNSET
     rank = {spec: i for i, spec in enumerate(specs)}
     tables = [bytearray() for _ in specs]
@@ -156,24 +193,24 @@ def plan(specs: Sequence[str], chunks: Sequence[Chunk], scans: Sequence[ChunkLin
                 max(sizes.values(), default=0))
 
 
-def _join_ranges(ranges: list[Any], iccids: dict[int, int], groups: _Groups) -> None:
+def _biggest(item: tuple[Any, int]) -> tuple[int, int, int, tuple[Any, ...]]:
+    """Groups largest first; ties by name (SIM ids, then nodes): deterministic."""
+    root, n = item
+    return (-n, 0, root, ()) if type(root) is int else (-n, 1, 0, root)
+
+
+def _join_ranges(ranges: list[Any], iccids: dict[int, Any], groups: _Groups) -> None:
     """A registration range replays with every SIM whose ICCID is inside it, and with every
     range it overlaps."""
     if not ranges:
         return
-    ranges.sort()
     seen = sorted(iccids)
-    parent = groups.parent
+    sims = list(map(iccids.__getitem__, seen))
     for node in ranges:
         _, lo, hi = node
-        root = groups.find(node)
-        for i in range(bisect_left(seen, lo), bisect_right(seen, hi)):
-            sid = iccids[seen[i]]
-            if sid in parent or sid == root:
-                groups.union(root, sid)
-                root = groups.find(root)
-            else:  # a SIM joined to nothing yet (the common case): straight under the range
-                parent[sid] = root
+        members = sims[bisect_left(seen, lo):bisect_right(seen, hi)]
+        if members:
+            groups.join_all(node, members)
     reach, first = ranges[0][2], ranges[0]
     for node in ranges[1:]:  # sorted by start: a range overlaps the run before it or none
         if node[1] <= reach:

@@ -21,7 +21,7 @@ from simulator.io import Chunk, InputError, Limits, chunks, is_url
 from simulator.partition.combine import combine
 from simulator.partition.plan import Plan, plan
 from simulator.partition.tasks import MAX_PARTS, Part, replay_part, scan_chunk
-from simulator.replay import MAX_FINDINGS, ChunkLinks, Report, validate_path
+from simulator.replay import MAX_FINDINGS, ChunkLinks, Report, collector_paused, validate_path
 
 _MIN_PIECE = 4 << 20
 DEFAULT_LIMITS = Limits()
@@ -132,8 +132,9 @@ def partitioned(specs: Sequence[str], executor: Executor, parts: int, *, strict:
     pieces = _pieces(specs, executor.workers, piece_size)
     if progress:
         progress(f"first pass over {len(pieces)} piece(s) of {len(specs)} file(s)")
-    scans = executor.map(partial(scan_chunk, limits=limits), pieces)
-    layout = plan(specs, pieces, scans, parts)
+    with collector_paused():  # the summaries only grow until the plan is made
+        scans = executor.map(partial(scan_chunk, limits=limits), pieces)
+        layout = plan(specs, pieces, scans, parts)
     if progress:
         progress(f"replaying {parts} partitions: {', '.join(f'{n:,}' for n in layout.events)} "
                  f"events ({layout.groups:,} groups, the largest {layout.largest:,} events)")
@@ -143,7 +144,8 @@ def partitioned(specs: Sequence[str], executor: Executor, parts: int, *, strict:
     results = executor.map(replay_part, [
         Part(specs, p, layout.tables, complete_history, assumed, ascending, max_findings, limits)
         for p in range(parts)])
-    return combine(results, strict=strict, max_findings=max_findings), layout
+    with collector_paused():
+        return combine(results, strict=strict, max_findings=max_findings), layout
 
 
 def validate_paths(

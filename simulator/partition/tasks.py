@@ -11,6 +11,7 @@ findings into exactly the order one process reports them in.
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
@@ -24,7 +25,7 @@ from simulator.io import (
     Malformed,
     Shards,
     global_line,
-    line_stamp,
+    range_blocks,
     read_chunk,
 )
 from simulator.replay import (
@@ -46,22 +47,24 @@ MAX_PARTS = 255
 
 
 def scan_chunk(chunk: Chunk, limits: Limits = DEFAULT_LIMITS) -> ChunkLinks:
-    """The first pass over a piece of the log: ids only (``simulator.replay.LinkScan``)."""
-    scan = LinkScan(numbered=chunk.end < 0)
-    add_value, free = scan.add_value, scan.add_free
-    order = scan.out.order
+    """The first pass over a piece of the log: ids only (``simulator.replay.LinkScan``); for a
+    byte range also whether its timestamps ascend."""
     with collector_paused():
+        if chunk.end >= 0:
+            scan = LinkScan(numbered=False)
+            for block in range_blocks(chunk):
+                scan.add_block(block)
+            return scan.result()
+        scan = LinkScan()
         for items, numbers, raw in read_chunk(chunk, limits):
             if raw:
                 scan.add_lines(items, numbers)
-                if chunk.end >= 0 and order.ascending:  # pass 1's stamps, in file order
-                    order.add([s for s in map(line_stamp, items) if s is not None])
-            else:
-                for record, number in zip(items, numbers, strict=True):
-                    if isinstance(record, Malformed):
-                        free(number)
-                    else:
-                        add_value(record[0], number)
+                continue
+            for record, number in zip(items, numbers, strict=True):
+                if isinstance(record, Malformed):
+                    scan.add_free(number)
+                else:
+                    scan.add_value(record[0], number)
         return scan.result()
 
 
@@ -101,33 +104,76 @@ class PartResult:
 
 
 class _Ranks:
-    """The place of every line in the replay order, per file (8 bytes a line)."""
+    """The place of every line in the replay order, per file: runs of consecutive lines (a file
+    read forward: one run) where they come so, else 8 bytes a line."""
 
     def __init__(self, files: int) -> None:
-        self.files = [array("q") for _ in range(files)]
+        self.runs: list[list[tuple[int, int, int]]] = [[] for _ in range(files)]  # (first line,
+        self.starts: list[list[int]] = [[] for _ in range(files)]  # end, its place)
+        self.files: list[array[int] | None] = [None] * files
         self.done = 0
 
     def add(self, rank: int, numbers: Sequence[int]) -> None:
-        table, start, n = self.files[rank], self.done, len(numbers)
-        top = (max(numbers[0], numbers[-1]) if isinstance(numbers, range) else max(numbers)
-               ) if n else 0
+        start, n = self.done, len(numbers)
+        self.done += n
+        if not n:
+            return
+        table = self.files[rank]
+        if table is None and isinstance(numbers, range) and numbers.step == 1:
+            runs = self.runs[rank]
+            if runs and runs[-1][1] == numbers.start and runs[-1][2] + (
+                    runs[-1][1] - runs[-1][0]) == start:
+                first, _, at = runs[-1]
+                runs[-1] = (first, numbers.stop, at)
+            else:
+                runs.append((numbers.start, numbers.stop, start))
+                self.starts[rank].append(numbers.start)
+            return
+        if table is None:  # lines in another order: one place per line from here on
+            table = self.files[rank] = array("q")
+            for first, end, at in self.runs[rank]:
+                self._put(table, range(first, end), at)
+            self.runs[rank] = []
+        self._put(table, numbers, start)
+
+    @staticmethod
+    def _put(table: array[int], numbers: Sequence[int], start: int) -> None:
+        n = len(numbers)
+        top = max(numbers[0], numbers[-1]) if isinstance(numbers, range) else max(numbers)
         if len(table) <= top:
             table.extend(array("q", bytes(8 * (top + 1 - len(table)))))
         if isinstance(numbers, range) and numbers.step == 1:
             table[numbers.start:numbers.stop] = array("q", range(start, start + n))
-        elif isinstance(numbers, range) and numbers.step == -1 and n:
+        elif isinstance(numbers, range) and numbers.step == -1:
             table[numbers[-1]:numbers[0] + 1] = array("q", range(start + n - 1, start - 1, -1))
         else:
             for i, line in enumerate(numbers, start):
                 table[line] = i
-        self.done += n
 
     def of(self, line: int | None, element: int | None = None) -> int:
         """The place of a (global) line, or of an array's element (its key: element + 1)."""
         if line is None:
             return -1
+        rank = line >> LINE_BITS
         key = line & _LOCAL if element is None else element + 1
-        return self.files[line >> LINE_BITS][key]
+        table = self.files[rank]
+        if table is not None:
+            return table[key]
+        k = bisect_right(self.starts[rank], key) - 1
+        first, end, at = self.runs[rank][k]
+        if not first <= key < end:
+            raise IndexError(key)
+        return at + key - first
+
+
+def _chosen(table: bytes, numbers: Sequence[int], select: bytes) -> bytes:
+    """1 for each of ``numbers`` whose partition in ``table`` is the one ``select`` picks."""
+    if isinstance(numbers, range) and abs(numbers.step) == 1 and numbers:
+        low, high = min(numbers[0], numbers[-1]), max(numbers[0], numbers[-1])
+        if high < len(table):
+            picked = table[low:high + 1]
+            return (picked if numbers.step == 1 else picked[::-1]).translate(select)
+    return bytes(map(table.__getitem__, numbers)).translate(select)
 
 
 def replay_part(part: Part) -> PartResult:
@@ -147,7 +193,7 @@ def replay_part(part: Part) -> PartResult:
             for rank, items, numbers in shards.runs():
                 ranks.add(rank, numbers)
                 if part.tables is not None:
-                    chosen = bytes(map(part.tables[rank].__getitem__, numbers)).translate(select)
+                    chosen = _chosen(part.tables[rank], numbers, select)
                     items = list(compress(items, chosen))
                     numbers = list(compress(numbers, chosen))
                 if rank and shards.raw:

@@ -21,8 +21,9 @@ import orjson
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from lifecycle.events import dumps
 from simulator.partition import InProcess, partitioned, validate_paths
-from simulator.replay import MAX_FINDINGS, Report, validate_path
+from simulator.replay import MAX_FINDINGS, LinkScan, Report, validate_path
 from simulator.testing.mutations import MUTATIONS
 from simulator.testing.strategies import events, fleets, lifecycles
 from tests.properties.budget import budget
@@ -120,3 +121,67 @@ def test_shards_give_the_single_process_verdict(
     paths = [paths[i] for i in order if i < len(paths)]
     single = validate_paths(paths, complete_history=complete)
     _check(paths, single, complete)
+
+
+# Byte edits that break a line in the ways the batched first pass must notice: not JSON, two
+# objects on a line, an object across lines, blank lines, whitespace, a key repeated later.
+_EDITS = ("drop", "insert", "double", "split", "blank", "space", "repeat-key", "none")
+_NOISE = b' {}[]",:\\\x00\n\r1a\xc3\xa9'
+
+
+def _edited(line: bytes, edit: str, rng: random.Random) -> bytes:
+    at = rng.randrange(len(line) + 1)
+    if edit == "drop" and line:
+        return line[:at] + line[at + 1:]
+    if edit == "insert":
+        return line[:at] + bytes([rng.choice(_NOISE)]) + line[at:]
+    if edit == "double":
+        return line + line
+    if edit == "split":
+        return line[:at] + b"\n" + line[at:]
+    if edit == "blank":
+        return line + b"\n"
+    if edit == "space":
+        return line + b" " if rng.random() < 0.5 else line[:at] + b" " + line[at:]
+    if edit == "repeat-key" and line.endswith(b"}"):
+        return line[:-1] + rng.choice([b',"sim":{"id":7}}', b',"endpoint":{"id":8}}',
+                                       b',"id":9}', b',"event_type":{"id":48}}'])
+    return line
+
+
+@budget(2, suppress_health_check=[HealthCheck.too_slow])
+@given(case=corrupted_logs(), seed=st.integers(0, 2**32 - 1),
+       edits=st.lists(st.sampled_from(_EDITS), max_size=6), end=st.booleans())
+def test_the_batched_first_pass_reads_what_line_by_line_reads(
+        case: tuple[list[Any], bool], seed: int, edits: list[str], end: bool) -> None:
+    """``LinkScan`` decodes runs of lines in one call where each line is one object alone:
+    over blocks of any size, with lines broken in many ways, it finds what reading every line
+    alone finds (the same line by line results, ties, counts and order)."""
+    log, _ = case
+    rng = random.Random(seed)
+    lines = [dumps(e) if isinstance(e, dict) else orjson.dumps(e) if not isinstance(e, bytes)
+             else e for e in log]
+    for edit in edits:
+        if lines:
+            k = rng.randrange(len(lines))
+            lines[k] = _edited(lines[k], edit, rng)
+    data = b"\n".join(lines) + (b"\n" if end and lines else b"")
+    blocks, pos = [], 0
+    while pos < len(data):  # blocks of any size, each ending at a line end (or the data's)
+        cut = data.find(b"\n", min(len(data), pos + rng.randrange(1, 4000)))
+        cut = len(data) if cut < 0 else cut + 1
+        blocks.append(data[pos:cut])
+        pos = cut
+    batched, alone = LinkScan(numbered=False), LinkScan(numbered=False, batched=False)
+    for block in blocks:
+        batched.add_block(block)
+        alone.add_block(block)
+    assert batched.result() == alone.result()
+    numbered, reference = LinkScan(), LinkScan(batched=False)  # lines given as lists
+    split = data.split(b"\n")
+    if data.endswith(b"\n"):
+        split.pop()
+    for at in range(0, len(split), 50):
+        numbered.add_lines(split[at:at + 50], range(at + 1, at + 1 + len(split[at:at + 50])))
+        reference.add_lines(split[at:at + 50], range(at + 1, at + 1 + len(split[at:at + 50])))
+    assert numbered.result() == reference.result()
