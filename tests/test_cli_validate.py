@@ -305,7 +305,7 @@ def test_validate_path_feeds_a_descending_log_exactly_reversed(
         (1, 2), (0, 1)]
     assert report.order == "descending"
     assert report.source == str(path)
-    assert report.sims == (5,)
+    assert report.sims == [5]
 
 
 def test_validate_path_puts_time_order_first_and_files_findings_by_entity(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -69,8 +69,8 @@ class Report:
     strict: bool = False
     source: str | None = None  # the file name, "<stdin>", or None for events given in memory
     order: str = "given"  # ascending, descending, sorted (time-order), or given (API input)
-    sims: tuple[int, ...] = ()  # every SIM and endpoint replay met (JUnit lists them all)
-    endpoints: tuple[int, ...] = ()
+    sims: Sequence[int] = ()  # every SIM and endpoint replay met, ascending (JUnit lists them)
+    endpoints: Sequence[int] = ()
     # Past ``max_findings`` a rule's findings are counted here instead of kept in ``findings``;
     # every count and the verdict include them.
     omitted: Counter[str] = field(default_factory=Counter)
