@@ -350,7 +350,8 @@ class LinkScan:
     def _take(self, events: list[_Ids], block: _Block, first: int) -> None:
         """Decoded lines ``first``... of a block: the hot loop. The common case is an event
         about one SIM (and maybe its endpoint, maybe named in the description, spec §4); any
-        other is read as ``_event`` reads it."""
+        other is read as ``_event`` reads it. This is ``_event`` and ``_Met.add`` inlined, the
+        one place where the first pass repeats itself: no calls for the common line."""
         ids, sims = self._ids.append, self._sims.append
         endpoints, endpoints_before = self._endpoints.last, self._endpoints.before
         iccids, iccids_before = self._iccid_texts.last, self._iccid_texts.before
