@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 SDK_VENV := .venv-sdk
 SDK_STAMP := $(SDK_VENV)/.installed
 
-.PHONY: demo test lint typecheck unit sdk-check bench bench-hostile bench-partition diagram clean
+.PHONY: demo test lint typecheck unit sdk-check bench bench-hostile bench-partition bench-memory diagram clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,9 @@ bench-hostile: $(STAMP)
 
 bench-partition: $(STAMP)
 	$(BIN)/python benchmarks/bench_partition.py --events 1000000 --repeat 3 --memory
+
+bench-memory: $(STAMP)
+	$(BIN)/python benchmarks/bench_memory.py --repeat 3 --detail
 
 clean:
 	rm -rf $(VENV) $(SDK_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
