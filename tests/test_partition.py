@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,7 @@ import pytest
 from click.testing import CliRunner
 
 from simulator.cli import cli
+from simulator.io import InputError
 from simulator.partition import InProcess, LocalProcesses, partitioned, validate_paths
 from simulator.platform.fleet import generate
 from simulator.replay import Report, validate_path
@@ -230,3 +232,22 @@ def test_shards_of_a_log_give_its_findings(tmp_path: Path,
                 text = Path(f.file).read_bytes().splitlines()[f.line - 1]
                 if f.event_id is not None and text.startswith(b"{"):
                     assert orjson.loads(text).get("id") == f.event_id
+
+
+def test_bytes_that_are_not_utf8_in_a_detail_fail_as_in_one_process(tmp_path: Path) -> None:
+    """msgspec keeps ``detail`` raw, so the first pass meets invalid UTF-8 there before the
+    reader does: it must leave the line to replay, which names the file and line (exit 2)."""
+    lines = [orjson.dumps(e) for e in generate(sims=40, seed=2)]
+    k = next(i for i, line in enumerate(lines)
+             if i > len(lines) // 2 and b'"sim_model":{"id":' in line)
+    lines[k] = lines[k].replace(b'"sim_model":{"id":', b'"sim_model":{"x":"a\xc3","id":', 1)
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    wanted = f"{path}: binary data (invalid UTF-8) on line {k + 1}"
+    single = CliRunner().invoke(cli, ["validate", str(path)])
+    assert (single.exit_code, single.output.strip()) == (2, f"simlife: error: {wanted}")
+    for executor in (InProcess(), LocalProcesses(2)):
+        with pytest.raises(InputError, match=re.escape(wanted)):
+            partitioned([str(path)], executor, 2, strict=False, complete_history=False,
+                        assume_registered=(), piece_size=4000)
+        executor.close()

@@ -438,9 +438,13 @@ class LinkScan:
         tid = event.event_type.id
         detail: Any = None
         if tid in _DETAIL_TYPES and event.detail:
-            detail = orjson.loads(memoryview(event.detail))
+            try:  # msgspec keeps ``detail`` raw, unchecked: it may not be UTF-8
+                detail = orjson.loads(memoryview(event.detail))
+            except orjson.JSONDecodeError:
+                self._other(at, block.lines[i])
+                return
             if type(detail) is not dict:  # a JSON-encoded string, or garbled: as replay reads it
-                self._value(at, orjson.loads(block.lines[i]))
+                self._other(at, block.lines[i])
                 return
         sim, ep = event.sim, event.endpoint
         self._add(at, event.id, tid,
