@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+if TYPE_CHECKING:
+    from tests.test_server import Env
 
 settings.register_profile(
     "ci",
@@ -30,3 +35,16 @@ def seed_lines() -> list[bytes]:
     """The 13 example events of the platform's pages, one per line, byte for byte."""
     path = SEED_EXAMPLES if SEED_EXAMPLES.exists() else FALLBACK_SEEDS
     return [line.rstrip(b"\n") for line in path.read_bytes().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def env() -> Iterator[Env]:
+    """The stand-in's app over two workspaces in every state (``tests.test_server.make_env``),
+    for the server tests of every module."""
+    from tests.test_server import make_env  # the serve stack, only for tests that ask
+
+    made = make_env()
+    try:
+        yield made
+    finally:
+        made.api.close()

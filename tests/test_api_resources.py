@@ -7,7 +7,6 @@ platform (``recorded-answers.json``, see ../shared/reference/README.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ import pytest
 from lifecycle.codes import SimStatus
 from simulator.replay.driver import validate
 from simulator.serve.auth import RateLimiter
-from tests.test_server import Env, assert_error, make_env, new_events
+from tests.test_server import Env, assert_error, new_events
 
 SIM_KEYS = {"activation_date", "customer_org", "iccid", "id", "imsi", "issuer_org", "model",
             "msisdn", "production_date", "status"}
@@ -41,15 +40,6 @@ SMS_KEYS = {"called_party_prefix", "dcs", "delivery_date", "dlr_status_id", "end
 OPERATOR_KEYS = {"country", "country_name", "id", "inbound_roamers_allowed", "mnc", "name",
                  "name_and_country", "tapcode"}
 BLACKLIST_KEYS = {"country", "id", "mnc", "name", "tapcode"}
-
-
-@pytest.fixture
-def env() -> Iterator[Env]:
-    made = make_env()
-    try:
-        yield made
-    finally:
-        made.api.close()
 
 
 def types(events: list[dict[str, Any]]) -> list[int]:

@@ -157,15 +157,6 @@ def make_env(*, slow: bool = False, **app_options: Any) -> Env:
     return Env(world=world, creds=creds, api=Api(create_app(world, creds, **app_options)), **ids)
 
 
-@pytest.fixture
-def env() -> Iterator[Env]:
-    made = make_env()
-    try:
-        yield made
-    finally:
-        made.api.close()
-
-
 def assert_error(answer: httpx.Response, status: int, code: int | None = None) -> dict[str, Any]:
     assert answer.status_code == status, answer.text
     assert answer.headers["content-type"].startswith("application/json")
