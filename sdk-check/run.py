@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 
 from simulator import validate
+from simulator.collect import Fetcher
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -67,20 +68,10 @@ def stand_in(folder: Path) -> Iterator[dict[str, Any]]:
         log.close()
 
 
-def events(base: str, token: str) -> list[dict[str, Any]]:
-    with httpx.Client(base_url=base, timeout=30) as client:
-        auth = client.post("/api/v1/authenticate", json={"application_token": token})
-        auth.raise_for_status()
-        client.headers["Authorization"] = f"Bearer {auth.json()['auth_token']}"
-        out: list[dict[str, Any]] = []
-        page = client.get("/api/v1/event", params={"sort": "timestamp", "per_page": 1000})
-        while True:
-            page.raise_for_status()
-            out.extend(page.json())
-            following = page.links.get("next")
-            if following is None:
-                return out
-            page = client.get(following["url"])
+def events(base: str, token: str) -> list[Any]:
+    """The workspace's events as ``simlife fetch`` reads them: its own client, not a copy."""
+    with Fetcher(base, token) as fetcher:
+        return list(fetcher.events())
 
 
 def check_events(data: dict[str, Any]) -> None:
