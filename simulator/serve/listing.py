@@ -10,16 +10,23 @@ whole day, and a status is given by id or by name. Unknown keys and values answe
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.serve.store import INVALID_QUERY, INVALID_SORT, QueryError, moment
+from simulator.serve.store import (
+    INTEGER,
+    INVALID_QUERY,
+    QueryError,
+    criteria,
+    integer,
+    missing_last,
+    moment,
+    sort_fields,
+)
 
 Item = dict[str, Any]
 Getter = Callable[[Item], Any]
-_INTEGER = re.compile(r"^-?[0-9]{1,19}$")
 
 
 def at(*path: str) -> Getter:
@@ -36,15 +43,8 @@ def at(*path: str) -> Getter:
     return get
 
 
-def _number(key: str, value: str) -> int:
-    if not _INTEGER.match(value):
-        raise QueryError(f"Search criteria {key}:{value} is invalid: expected a number or null",
-                         INVALID_QUERY)
-    return int(value)
-
-
 def _exact(key: str, value: str, get: Getter) -> Callable[[Item], bool]:
-    wanted = _number(key, value)
+    wanted = integer(key, value, "a number or null")
     return lambda item: get(item) == wanted
 
 
@@ -67,7 +67,7 @@ def _day(key: str, value: str, get: Getter) -> Callable[[Item], bool]:
 
 
 def _status(key: str, value: str, get: Getter) -> Callable[[Item], bool]:
-    if _INTEGER.match(value):
+    if INTEGER.match(value):
         wanted = int(value)
         return lambda item: (get(item) or {}).get("id") == wanted
     name = value.lower()
@@ -93,17 +93,12 @@ class Collection:
         predicate = self._query(q)
         kept = [item for item in items if predicate(item)] if q else list(items)
         for name, descending in reversed(self._sort(sort)):
-            kept.sort(key=_missing_last(self.sorts[name]), reverse=descending)
+            kept.sort(key=missing_last(self.sorts[name]), reverse=descending)
         return kept
 
     def _query(self, q: str | None) -> Callable[[Item], bool]:
         groups: dict[str, list[Callable[[Item], bool]]] = {}
-        for part in (q or "").split(",") if q else ():
-            key, sep, value = part.partition(":")
-            key, value = key.strip(), value.strip()
-            if not sep or not key or not value:
-                raise QueryError(f"Search criteria {part!r} is invalid: expected key:value",
-                                 INVALID_QUERY)
+        for key, value in criteria(q) if q else ():
             if key not in self.filters:
                 raise QueryError(f"Search criteria {key} is invalid: filter {self.name} on "
                                  + ", ".join(self.filters), INVALID_QUERY)
@@ -114,16 +109,7 @@ class Collection:
         return lambda item: all(any(test(item) for test in group) for group in tests)
 
     def _sort(self, text: str | None) -> list[tuple[str, bool]]:
-        fields = []
-        for part in (text or self.default_sort).split(","):
-            name = part.strip()
-            descending = name.startswith("-")
-            name = name.lstrip("-+")
-            if name not in self.sorts:
-                raise QueryError(f"Sort criteria {part!r} is invalid: sort {self.name} on "
-                                 + ", ".join(self.sorts) + " (prefix - for descending)",
-                                 INVALID_SORT)
-            fields.append((name, descending))
+        fields = sort_fields(text or self.default_sort, self.sorts, f"{self.name} ")
         if all(name != "id" for name, _ in fields):
             fields.append(("id", False))  # ties in ascending id, as the platform documents
         return fields
@@ -131,16 +117,6 @@ class Collection:
 
 def _absent(get: Getter) -> Callable[[Item], bool]:
     return lambda item: get(item) in (None, "")
-
-
-def _missing_last(get: Getter) -> Callable[[Item], tuple[int, Any]]:
-    def key(item: Item) -> tuple[int, Any]:
-        value = get(item)
-        if isinstance(value, dict):
-            value = value.get("id")
-        return (1, "") if value is None or value == "" else (0, value)
-
-    return key
 
 
 SIMS = Collection(

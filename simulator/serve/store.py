@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,18 +129,59 @@ def make_row(seq: int, event: dict[str, Any]) -> Row:
 Predicate = Callable[[Row], bool]
 
 
-_INTEGER = re.compile(r"^-?[0-9]{1,19}$")
+INTEGER = re.compile(r"^-?[0-9]{1,19}$")
 
 
-def _int(key: str, value: str) -> int:
-    if not _INTEGER.match(value):
-        raise QueryError(f"Search criteria {key}:{value} is invalid: expected a number",
+def integer(key: str, value: str, expected: str = "a number") -> int:
+    """The integer a criterion gives; QueryError (422, 1301) saying what was ``expected``."""
+    if not INTEGER.match(value):
+        raise QueryError(f"Search criteria {key}:{value} is invalid: expected {expected}",
                          INVALID_QUERY)
     return int(value)
 
 
+def criteria(text: str) -> Iterator[tuple[str, str]]:
+    """The ``key:value`` parts of a ``q``, stripped; QueryError (422, 1301) for any other."""
+    for part in text.split(","):
+        key, sep, value = part.partition(":")
+        key, value = key.strip(), value.strip()
+        if not sep or not key or not value:
+            raise QueryError(f"Search criteria {part!r} is invalid: expected key:value",
+                             INVALID_QUERY)
+        yield key, value
+
+
+def sort_fields(text: str, allowed: Iterable[str], what: str = "") -> list[tuple[str, bool]]:
+    """``[-]field,[-]field`` as [(field, descending), ...]; QueryError (422, 1302) naming the
+    ``allowed`` fields (of ``what``: "devices ") for any other."""
+    fields: list[tuple[str, bool]] = []
+    for part in text.split(","):
+        name = part.strip()
+        descending = name.startswith("-")
+        name = name.lstrip("-+")
+        if name not in allowed:
+            raise QueryError(f"Sort criteria {part!r} is invalid: sort {what}on "
+                             + ", ".join(allowed) + " (prefix - for descending)",
+                             INVALID_SORT)
+        fields.append((name, descending))
+    return fields
+
+
+def missing_last(get: Callable[[Any], Any]) -> Callable[[Any], tuple[int, Any]]:
+    """A sort key with missing values last in ascending order (first in descending); a nested
+    object (a resource's ``status``) sorts by its id."""
+
+    def key(item: Any) -> tuple[int, Any]:
+        value = get(item)
+        if isinstance(value, dict):
+            value = value.get("id")
+        return (1, "") if value is None or value == "" else (0, value)
+
+    return key
+
+
 def _code(key: str, value: str, table: dict[int, str]) -> int:
-    if _INTEGER.match(value):
+    if INTEGER.match(value):
         return int(value)
     for ident, description in table.items():
         if description.lower() == value.lower():
@@ -192,7 +233,7 @@ def _iccid(value: str, key: str) -> Predicate:
 
 def _filter(key: str, value: str) -> Predicate:
     if key == "type":
-        wanted = _int(key, value)
+        wanted = integer(key, value)
         return lambda row: row.type == wanted
     if key == "source":
         source = _code(key, value, SOURCE_DESCRIPTIONS)
@@ -204,7 +245,7 @@ def _filter(key: str, value: str) -> Predicate:
         alert = _bool(key, value)
         return lambda row: row.alert is alert
     if key == "sim":
-        sim = _int(key, value)
+        sim = integer(key, value)
         return lambda row: sim in row.sim_ids
     if key in ("iccid", "iccid_with_luhn"):
         return _iccid(value, key)
@@ -264,12 +305,7 @@ def parse_q(text: str | None) -> Query:
         return Query("")
     by_key: dict[str, list[Predicate]] = {}
     bounds: dict[str, str] = {}
-    for part in text.split(","):
-        key, sep, value = part.partition(":")
-        key, value = key.strip(), value.strip()
-        if not sep or not key or not value:
-            raise QueryError(f"Search criteria {part!r} is invalid: expected key:value",
-                             INVALID_QUERY)
+    for key, value in criteria(text):
         if key in ("from", "until"):
             if key in bounds:
                 raise QueryError(f"Search criteria {key} is given twice", INVALID_QUERY)
@@ -288,16 +324,6 @@ def parse_q(text: str | None) -> Query:
 
 
 # --------------------------------------------------------------------------- sort
-
-
-def _key(get: Callable[[Row], Any]) -> Callable[[Row], tuple[int, Any]]:
-    """Missing values last in ascending order (first in descending)."""
-
-    def key(row: Row) -> tuple[int, Any]:
-        value = get(row)
-        return (1, "") if value is None or value == "" else (0, value)
-
-    return key
 
 
 SORT_FIELDS: dict[str, Callable[[Row], Any]] = {
@@ -321,17 +347,7 @@ DEFAULT_SORT = "-timestamp"
 
 def parse_sort(text: str | None) -> tuple[tuple[str, bool], ...]:
     """``[-]field,[-]field`` as ((field, descending), ...); QueryError (422, 1302) otherwise."""
-    fields: list[tuple[str, bool]] = []
-    for part in (text or DEFAULT_SORT).split(","):
-        name = part.strip()
-        descending = name.startswith("-")
-        name = name.lstrip("-+")
-        if name not in SORT_FIELDS:
-            raise QueryError(f"Sort criteria {part!r} is invalid: sort on "
-                             + ", ".join(SORT_FIELDS) + " (prefix - for descending)",
-                             INVALID_SORT)
-        fields.append((name, descending))
-    return tuple(fields)
+    return tuple(sort_fields(text or DEFAULT_SORT, SORT_FIELDS))
 
 
 def sort_rows(rows: Sequence[Row], fields: Sequence[tuple[str, bool]]) -> list[Row]:
@@ -344,7 +360,7 @@ def sort_rows(rows: Sequence[Row], fields: Sequence[tuple[str, bool]]) -> list[R
     if fields and fields[0][1]:
         out.reverse()
     for name, descending in reversed(fields):
-        out.sort(key=_key(SORT_FIELDS[name]), reverse=descending)
+        out.sort(key=missing_last(SORT_FIELDS[name]), reverse=descending)
     return out
 
 
