@@ -39,6 +39,7 @@ import msgspec
 import orjson
 from msgspec import UNSET, Raw, UnsetType
 
+from lifecycle.codes import EventType
 from lifecycle.events import EnvelopeError, id_of, normalize
 from simulator.io import block_stamps
 from simulator.replay import texts
@@ -46,12 +47,16 @@ from simulator.replay import texts
 NO_ID = -(1 << 63)  # ``ids`` of a line without an integer id in the signed 64-bit range
 NOT_A_SIM = -(1 << 63)  # ``sims`` of a line about another entity (``others``) or none
 _MAX = (1 << 63) - 1
-_PAIR_TEXTS = {50: texts.SIM_RELEASED, 51: texts.SIM_ASSIGNED}
-_DETAIL_TYPES = frozenset((48, 69))  # ids in ``detail``
+_DELETION, _REGISTRATION, _MIGRATION = (int(EventType.SIM_DELETION),
+                                         int(EventType.SIM_REGISTRATION),
+                                         int(EventType.SIM_MIGRATION))
+_ENDPOINT_STATUS = (int(EventType.ENDPOINT_ENABLED), int(EventType.ENDPOINT_DISABLED))
+_PAIR_TEXTS = {int(EventType.SIM_RELEASED): texts.SIM_RELEASED,
+               int(EventType.SIM_ASSIGNED): texts.SIM_ASSIGNED}
+_DETAIL_TYPES = frozenset((_REGISTRATION, _MIGRATION))  # ids in ``detail``
 # The description names the endpoint that an event lacks (spec §4): 42/43 its id (group 1),
 # 50/51 the SIM and the endpoint (groups 1 and 2).
-_NAMED_ENDPOINT = {42: texts.ENDPOINT_STATUS_CHANGE, 43: texts.ENDPOINT_STATUS_CHANGE,
-                   50: texts.SIM_RELEASED, 51: texts.SIM_ASSIGNED}
+_NAMED_ENDPOINT = {**dict.fromkeys(_ENDPOINT_STATUS, texts.ENDPOINT_STATUS_CHANGE), **_PAIR_TEXTS}
 _NAMED_TYPES = frozenset(_NAMED_ENDPOINT)
 
 
@@ -502,21 +507,21 @@ class LinkScan:
                 if (sid is None or epid is None) and (m := pattern.match(text)) is not None:
                     sims.append(int(m[1]))
                     nodes.append(("endpoint", int(m[2])))
-            elif tid == 10:
+            elif tid == _DELETION:
                 if sid is None and (m := texts.SIM_DELETED.match(text)) is not None:
                     sims.append(int(m[1]))
                     nodes.append(("iccid", int(m[2][:19])))
-            elif (tid in (42, 43) and epid is None
+            elif (tid in _ENDPOINT_STATUS and epid is None
                   and (m := texts.ENDPOINT_STATUS_CHANGE.match(text)) is not None):
                 nodes.append(("endpoint", int(m[1])))
         if isinstance(detail, dict):
-            if tid == 48:
+            if tid == _REGISTRATION:
                 batch = detail.get("sim_batch")
                 if isinstance(batch, dict):
                     lo, hi = _iccid(batch.get("first_iccid")), _iccid(batch.get("last_iccid"))
                     if lo is not None and hi is not None and lo <= hi:
                         nodes.append(("range", lo, hi))
-            elif tid == 69 and isinstance(detail.get("sims"), list):
+            elif tid == _MIGRATION and isinstance(detail.get("sims"), list):
                 for item in detail["sims"]:
                     ident = id_of(item)
                     if ident is not None:
