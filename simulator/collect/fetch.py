@@ -18,7 +18,6 @@ JSON value per line; nothing is written until the whole copy succeeds (``simulat
 
 from __future__ import annotations
 
-import email.utils
 import random
 import shutil
 import time
@@ -33,7 +32,7 @@ import orjson
 
 from lifecycle.events import EnvelopeError, canonical_timestamp, format_timestamp
 from simulator.collect.lines import line, parse
-from simulator.io import InputError, atomic_write, check_url
+from simulator.io import InputError, atomic_write, check_url, retry_after
 
 DEFAULT_API = "https://cdn.emnify.net"
 TOKEN_ENV = "EMNIFY_APPLICATION_TOKEN"
@@ -246,7 +245,8 @@ class Fetcher:
                 if answer.status_code != 429 and answer.status_code < 500:
                     return answer
                 problem = f"{self.api}{path}: HTTP {answer.status_code}{_said(answer)}"
-                wait = _retry_after(answer) if answer.status_code == 429 else None
+                wait = (retry_after(answer.headers.get("retry-after", ""))
+                        if answer.status_code == 429 else None)
             if attempt == self.retries:
                 break
             self.report.retries += 1
@@ -354,20 +354,6 @@ def _said(answer: httpx.Response) -> str:
     except (orjson.JSONDecodeError, AttributeError):
         return ""
     return f": {str(message)[:200]}" if message else ""
-
-
-def _retry_after(answer: httpx.Response) -> float | None:
-    """``Retry-After`` in seconds (delta-seconds or an HTTP date), or None."""
-    value = answer.headers.get("retry-after", "").strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _int_header(answer: httpx.Response, name: str) -> int | None:

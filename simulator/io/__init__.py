@@ -13,7 +13,7 @@ from simulator.io.errors import (
     InputError,
     display_name,
 )
-from simulator.io.http import check_url, parse_headers, read_body
+from simulator.io.http import check_url, parse_headers, read_body, retry_after
 from simulator.io.limits import Limits, format_size, parse_size
 from simulator.io.logs import (
     Batch,
@@ -71,4 +71,5 @@ __all__ = [
     "range_blocks",
     "read_body",
     "read_chunk",
+    "retry_after",
 ]

@@ -1,13 +1,16 @@
 """What crosses HTTP from a stranger: a URL or a header given as an option, a request body.
 
-The streamer and ``fetch`` send to URLs a user types, the stand-in and ``listen`` read bodies
-anyone may send: each of those is checked here once, with one message for one mistake.
+The streamer and ``fetch`` send to URLs a user types and wait as a server's ``Retry-After``
+says, the stand-in and ``listen`` read bodies anyone may send: each of those is read here
+once, with one message for one mistake.
 """
 
 from __future__ import annotations
 
+import email.utils
 import re
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from simulator.io.errors import InputError
@@ -68,3 +71,19 @@ async def read_body(receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
         if not message.get("more_body"):
             break
     return b"".join(chunks)
+
+
+def retry_after(value: str, now: Callable[[], datetime] | None = None) -> float | None:
+    """Seconds to wait that a ``Retry-After`` header asks for: a number of seconds, or an HTTP
+    date (RFC 9110 §10.2.3; a date in the past means now). None if absent or unreadable."""
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return float(value[:12])
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # "-0000": a time in UTC
+        when = when.replace(tzinfo=UTC)
+    moment = now() if now is not None else datetime.now(UTC)
+    return max(0.0, (when - moment).total_seconds())

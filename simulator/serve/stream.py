@@ -18,14 +18,12 @@ httpx is imported here only, so ``simlife validate`` never loads it.
 
 from __future__ import annotations
 
-import email.utils
 import math
 import random
 import ssl
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import httpcore
@@ -33,7 +31,7 @@ import httpx
 import orjson
 
 from lifecycle.events import dumps
-from simulator.io import InputError, check_url
+from simulator.io import InputError, check_url, retry_after
 
 USER_AGENT = "simlife-stream/1"
 _OK, _REFUSED, _DOWN = "delivered", "refused", "down"
@@ -206,7 +204,7 @@ class Streamer:
                 if answer.status_code != 429 and answer.status_code < 500:
                     self._note(report, f"refused: {problem} {answer.text[:200]!r}")
                     return _REFUSED
-                wait = _retry_after(answer)
+                wait = retry_after(answer.headers.get("retry-after", ""))
             if attempt < self.retries:
                 self.sleep(self._delay(attempt, wait))
         self._note(report, f"gave up after {self.retries} retries: {problem}")
@@ -224,23 +222,6 @@ class Streamer:
             report.errors.append(message)
         else:
             report.errors[-1] = message  # keep the last one: it may be why the stream stopped
-
-
-def _retry_after(answer: httpx.Response, now: Callable[[], datetime] | None = None
-                 ) -> float | None:
-    """Seconds to wait that a ``Retry-After`` asks for: a number of seconds, or an HTTP date
-    (RFC 9110 §10.2.3; a date in the past means now). None if absent or unreadable."""
-    value = answer.headers.get("retry-after", "").strip()
-    if value.isascii() and value.isdigit():
-        return float(value[:12])
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:  # "-0000": a time in UTC
-        when = when.replace(tzinfo=UTC)
-    moment = now() if now is not None else datetime.now(UTC)
-    return max(0.0, (when - moment).total_seconds())
 
 
 class _Deadline:
