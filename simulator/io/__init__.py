@@ -26,6 +26,7 @@ from simulator.io.logs import (
     open_log,
 )
 from simulator.io.order import block_stamps
+from simulator.io.records import given_records
 from simulator.io.shards import (
     LINE_BITS,
     Chunk,
@@ -58,6 +59,7 @@ __all__ = [
     "chunks",
     "display_name",
     "format_size",
+    "given_records",
     "global_line",
     "guarding_inputs",
     "is_url",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -30,6 +30,21 @@ Batch = tuple[list[bytes], Sequence[int]]
 def not_json(exc: json.JSONDecodeError) -> str:
     """The message for a record that does not parse (orjson's errors subclass json's)."""
     return f"not JSON: {exc.msg} at column {exc.colno}"
+
+
+def given_records(events: Iterable[Any]) -> Iterator[Record]:
+    """Events given in memory as records, each at its 1-based position: a parsed value as it
+    is, a JSON text (bytes or str) parsed, a blank one skipped."""
+    for number, item in enumerate(events, 1):
+        if isinstance(item, bytes | bytearray | str):
+            if not item.strip():
+                continue
+            try:
+                yield orjson.loads(item), number
+            except orjson.JSONDecodeError as exc:
+                yield Malformed(number, not_json(exc))
+        else:
+            yield item, number
 
 
 def parse_lines(lines: list[bytes], numbers: Sequence[int],

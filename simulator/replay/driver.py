@@ -17,7 +17,16 @@ from typing import Any, Protocol
 import orjson
 
 from lifecycle.rules import Finding
-from simulator.io import Batch, Limits, Malformed, Record, line_stamp, not_json, open_log
+from simulator.io import (
+    Batch,
+    Limits,
+    Malformed,
+    Record,
+    given_records,
+    line_stamp,
+    not_json,
+    open_log,
+)
 from simulator.replay import decode as envelope_decoder
 from simulator.replay.report import Report, at_elements, with_entities
 from simulator.replay.state import MAX_FINDINGS
@@ -236,18 +245,11 @@ def validate(
     (False, 'malformed-event')
     """
     run = Run(complete_history, assume_registered, None, max_findings)
-    for line, item in enumerate(events, 1):
-        if isinstance(item, bytes | bytearray | str):
-            if not item.strip():
-                continue
-            try:
-                value = orjson.loads(item)
-            except orjson.JSONDecodeError as exc:
-                run.malformed(line, not_json(exc))
-                continue
-            run.feed(value, line)
+    for record in given_records(events):
+        if isinstance(record, Malformed):
+            run.malformed(record.line, record.message)
         else:
-            run.feed(item, line)
+            run.feed(*record)
     return run.finish(strict, None, "given")
 
 

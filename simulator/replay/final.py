@@ -11,11 +11,9 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-import orjson
-
 from lifecycle.events import EnvelopeError, canonical_timestamp
 from lifecycle.state import FleetState
-from simulator.io import InputError, Malformed, not_json, open_log
+from simulator.io import InputError, Malformed, given_records, open_log
 from simulator.replay.core import Replay
 
 DATE_LENGTH = len("2025-01-31")
@@ -76,19 +74,7 @@ def final_state(events: Iterable[dict[str, Any] | bytes | str], *,
     ['Activated', 'Issued']
     """
 
-    def records() -> Iterable[tuple[Any, int | None] | Malformed]:
-        for line, item in enumerate(events, 1):
-            if isinstance(item, bytes | bytearray | str):
-                if not item.strip():
-                    continue
-                try:
-                    yield orjson.loads(item), line
-                except orjson.JSONDecodeError as exc:
-                    yield Malformed(line, not_json(exc))
-            else:
-                yield item, line
-
-    return replay_events(records(), at=at).state()
+    return replay_events(given_records(events), at=at).state()
 
 
 def replay_path(path: str | os.PathLike[str], *, at: str | None = None) -> Replay:
