@@ -251,3 +251,22 @@ def test_bytes_that_are_not_utf8_in_a_detail_fail_as_in_one_process(tmp_path: Pa
             partitioned([str(path)], executor, 2, strict=False, complete_history=False,
                         assume_registered=(), piece_size=4000)
         executor.close()
+
+
+def test_ids_of_both_kinds_repeated_in_one_group(tmp_path: Path) -> None:
+    """Ids over 64 bits are named apart (``odd-id``) from the others, so a group that holds a
+    repeated id of each kind (joined here by one registration range) is planned, not a
+    TypeError from comparing an int with a tuple."""
+    registration = next(e for e in generate(sims=3, seed=1) if e["event_type"]["id"] == 48)
+    lines = []
+    for eid in (7, 2**70):
+        batch = {k: v for k, v in registration.items() if k != "sim"}  # about its range only
+        bare = {k: v for k, v in batch.items() if k != "detail"}  # about nothing
+        lines += [json.dumps({**batch, "id": eid}).encode(),  # orjson stops at 64 bits
+                  json.dumps({**bare, "id": eid}).encode()]
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    report, _ = partitioned([str(path)], InProcess(), 2, strict=False, complete_history=False,
+                            assume_registered=())
+    _same(report, validate_path(path))
+    assert report.counts_by_rule["duplicate-event-id"] >= 1
