@@ -12,6 +12,7 @@ executors are tested in tests/test_partition.py.
 from __future__ import annotations
 
 import gzip
+import json
 import random
 from itertools import pairwise
 from pathlib import Path
@@ -50,7 +51,32 @@ def corrupted_logs(draw: st.DrawFn) -> tuple[list[Any], bool]:
     for extra in draw(st.lists(events(), max_size=3)):
         log = list(log)
         log.insert(rng.randrange(len(log) + 1), extra)
-    return log, complete
+    return _hostile(log, rng, draw(st.integers(0, 4))), complete
+
+
+_BEYOND = (2**63, 2**64 + 5, -(2**63), -(2**63) - 1, 2**70)  # ids at or past 64 bits
+_STRIP = {"no-sim": ("sim",), "no-endpoint": ("endpoint",), "bare": ("sim", "endpoint", "detail")}
+
+
+def _hostile(log: list[Any], rng: random.Random, count: int) -> list[Any]:
+    """``count`` events edited as a stranger's log may have them: an id at or past 64 bits or
+    the one of the event before, no SIM (a registration: about its range only), no endpoint,
+    or nothing but the envelope (about no entity). Written with ``json``: orjson stops at 64
+    bits."""
+    log = list(log)
+    for _ in range(count if log else 0):
+        k = rng.randrange(len(log))
+        if not isinstance(log[k], dict):
+            continue
+        edit = rng.choice(["big-id", "same-id", *_STRIP])
+        before = log[k - 1] if k else None
+        event = {key: value for key, value in log[k].items() if key not in _STRIP.get(edit, ())}
+        if edit == "big-id":
+            event["id"] = rng.choice(_BEYOND)
+        elif edit == "same-id" and isinstance(before, dict) and "id" in before:
+            event["id"] = before["id"]
+        log[k] = json.dumps(event).encode()
+    return log
 
 
 def _lines(log: list[Any]) -> list[bytes]:
