@@ -22,7 +22,6 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import compress, filterfalse
-from operator import add, itemgetter, ne
 from typing import Any
 
 from simulator.io import Chunk
@@ -108,24 +107,11 @@ def _merged(dicts: Sequence[dict[int, Any]], groups: _Groups) -> dict[int, Any]:
         if not merged:
             merged = dict(met)
             continue
-        common = list(met.keys() & merged.keys())
-        theirs, ours = list(map(met.__getitem__, common)), list(map(merged.__getitem__, common))
-        if theirs != ours:  # compared in C; the keys met with another SIM joined
-            for a, b in compress(zip(ours, theirs, strict=True), map(ne, ours, theirs)):
-                groups.union(a, b)
-        merged.update(met)  # a joined SIM stands for its group as well as the other did
+        changed = dict(met.items() - merged.items())  # new keys, or met with another SIM
+        for key in changed.keys() & merged.keys():
+            groups.union(merged[key], changed[key])
+        merged.update(changed)  # a joined SIM stands for its group as well as the other did
     return merged
-
-
-def _summed(dicts: Sequence[dict[int, int]]) -> dict[int, int]:
-    """The pieces' counts added up, key by key (in C but for the sums)."""
-    total: dict[int, int] = {}
-    for counts in dicts:
-        common = list(counts.keys() & total.keys())
-        sums = list(map(add, map(total.__getitem__, common), map(counts.__getitem__, common)))
-        total.update(counts)
-        total.update(zip(common, sums, strict=True))
-    return total
 
 
 def plan(specs: Sequence[str], chunks: Sequence[Chunk], scans: Sequence[ChunkLinks],
@@ -154,37 +140,30 @@ def plan(specs: Sequence[str], chunks: Sequence[Chunk], scans: Sequence[ChunkLin
     _join_ranges(sorted(n for n in nodes if type(n) is tuple and n[0] == "range"), iccids,
                  groups)
 
-    sizes = _summed([scan.counts for scan in scans])  # lines per group: first per SIM
-    nodes_sizes: dict[Any, int] = {}  # groups named by a node
-    members = [x for x in groups.parent if type(x) is int]  # SIMs joined under another
-    member_roots = groups.roots(members)
-    for member, root in zip(members, member_roots, strict=True):
-        n = sizes.pop(member, 0)
-        if n:
-            into = sizes if type(root) is int else nodes_sizes
-            into[root] = into.get(root, 0) + n
+    sids = list(set().union(*(scan.counts for scan in scans)))
+    root_of = dict(zip(sids, groups.roots(sids), strict=True))
+    sizes: dict[Any, int] = {}
+    for scan in scans:
+        for root, n in zip(map(root_of.__getitem__, scan.counts), scan.counts.values(),
+                           strict=True):
+            sizes[root] = sizes.get(root, 0) + n
     for others in keys:
         for node in others.values():
             root = find(node)
-            into = sizes if type(root) is int else nodes_sizes
-            into[root] = into.get(root, 0) + 1
-    ranked = sorted(sizes.items())  # SIMs by id, then nodes: stable-sorted by size below
-    ranked += sorted(nodes_sizes.items())
-    ranked.sort(key=itemgetter(1), reverse=True)  # groups largest first, ties by name
+            sizes[root] = sizes.get(root, 0) + 1
     loads = [(0, p) for p in range(parts)]
     part_of: dict[Any, int] = {}
-    for root, n in ranked:  # each to the least loaded
-        load, p = loads[0]
+    for root, n in sorted(sizes.items(), key=_biggest):
+        load, p = heapq.heappop(loads)
         part_of[root] = p
-        heapq.heapreplace(loads, (load + n, p))
+        heapq.heappush(loads, (load + n, p))
     spare = []
     for scan, others in zip(scans, keys, strict=True):  # lines about nothing: a piece at a
         load, p = heapq.heappop(loads)  # time, to the least loaded
         spare.append(p)
         heapq.heappush(loads, (load + scan.sims.count(NOT_A_SIM) - len(others), p))
 
-    part_of_sim = dict(part_of)  # a SIM that names its group, and those joined to one:
-    part_of_sim.update(zip(members, map(part_of.get, member_roots), strict=True))
+    part_of_sim = dict(zip(sids, map(part_of.__getitem__, root_of.values()), strict=True))
     part_of_sim[NOT_A_SIM] = _UNSET
     rank = {spec: i for i, spec in enumerate(specs)}
     tables = [bytearray() for _ in specs]
@@ -210,8 +189,14 @@ def plan(specs: Sequence[str], chunks: Sequence[Chunk], scans: Sequence[ChunkLin
     events = [0] * parts
     for load, p in loads:
         events[p] = load
-    return Plan(tuple(bytes(t) for t in tables), parts, tuple(events), len(ranked),
-                ranked[0][1] if ranked else 0)
+    return Plan(tuple(bytes(t) for t in tables), parts, tuple(events), len(sizes),
+                max(sizes.values(), default=0))
+
+
+def _biggest(item: tuple[Any, int]) -> tuple[int, int, int, tuple[Any, ...]]:
+    """Groups largest first; ties by name (SIM ids, then nodes): deterministic."""
+    root, n = item
+    return (-n, 0, root, ()) if type(root) is int else (-n, 1, 0, root)
 
 
 def _join_ranges(ranges: list[Any], iccids: dict[int, Any], groups: _Groups) -> None:
