@@ -45,6 +45,7 @@ from simulator.io.sources import (
     file_blocks,
     line_blocks,
     read_chunks,
+    too_long,
 )
 
 _SORTED_BATCH = 512  # records read by offset per batch, for a log in neither order
@@ -102,10 +103,7 @@ class LinesLog(EventLog):
         try:
             yield from file_blocks(self._file, self._limits.block, self._limits.record)
         except LineTooLong:
-            raise InputError(
-                f"{self.name}: line {self._lines_read + 1} is longer than "
-                f"{format_size(self._limits.record)} (--max-event-size): not an event log?"
-            ) from None
+            raise too_long(self.name, self._lines_read + 1, self._limits.record) from None
 
     def _stream(self, blocks: Iterator[tuple[bytes, int]], indexed: bool) -> Iterator[Batch]:
         """``data[:end]`` of each block: its lines, numbered on."""
@@ -170,10 +168,7 @@ class LinesLog(EventLog):
         try:
             yield from line_blocks(chunks, self._limits.record)
         except LineTooLong:
-            raise InputError(
-                f"{self.name}: line {lines_before() + 1} is longer than "
-                f"{format_size(self._limits.record)} (--max-event-size): not an event log?"
-            ) from None
+            raise too_long(self.name, lines_before() + 1, self._limits.record) from None
 
     # ------------------------------------------------------------------ pass 1
 

@@ -26,13 +26,12 @@ from lifecycle.events import EnvelopeError, canonical_timestamp
 from simulator.io.errors import InputError
 from simulator.io.limits import Limits
 from simulator.io.logs import DEFAULT_LIMITS, EventLog, Malformed, Record, line_stamp, open_log
-from simulator.io.sources import GZIP_MAGIC
+from simulator.io.order import BOM
+from simulator.io.sources import GZIP_MAGIC, LineTooLong, file_blocks, line_end
 
 LINE_BITS = 40  # a file of up to 2**40 lines; the rank of a file above
 _LOCAL = (1 << LINE_BITS) - 1
 _RECORDS_BATCH = 512
-_BLOCK = 1 << 20
-_BOM = b"\xef\xbb\xbf"
 
 
 def global_line(rank: int, line: int) -> int:
@@ -122,7 +121,7 @@ def chunks(specs: Sequence[str], size: int) -> list[Chunk]:
             with open_log(spec, scan=False):  # raises the InputError a single run would
                 pass
             raise
-        stripped = head[3:] if head.startswith(_BOM) else head
+        stripped = head[3:] if head.startswith(BOM) else head
         if (head.startswith(GZIP_MAGIC) or stripped.lstrip()[:1] == b"[" or total <= size
                 or not stripped.strip()):
             out.append(whole)
@@ -133,37 +132,17 @@ def chunks(specs: Sequence[str], size: int) -> list[Chunk]:
             while start < total:
                 end = min(start + size, total)
                 if end < total:
-                    end = _line_end(fd, end, total)
+                    end = line_end(fd, end, total)
                 out.append(Chunk(spec, index, start, end))
                 start = end
     return out
 
 
-def _line_end(fd: int, pos: int, total: int) -> int:
-    """The offset just after the first line end at or after ``pos`` (or the file's end)."""
-    while pos < total:
-        data = os.pread(fd, 1 << 16, pos)
-        cut = data.find(b"\n")
-        if cut >= 0:
-            return pos + cut + 1
-        pos += len(data)
-    return total
-
-
 def read_chunk(chunk: Chunk, limits: Limits = DEFAULT_LIMITS
                ) -> Iterator[tuple[list[Any], Sequence[int], bool]]:
-    """The raw lines of an input read whole with their line numbers (``True``), or its parsed
-    records, each with its key (``False``: see ``record_batches``). For a byte range, see
-    ``range_blocks``."""
-    if chunk.end >= 0:
-        first = 1
-        for block in range_blocks(chunk):
-            lines = block.split(b"\n")
-            if block.endswith(b"\n"):
-                lines.pop()
-            yield lines, range(first, first + len(lines)), True
-            first += len(lines)
-        return
+    """The raw lines of an input read whole (``chunk.end`` -1) with their line numbers
+    (``True``), or its parsed records, each with its key (``False``: see ``record_batches``).
+    A byte range is read by ``range_blocks``."""
     with open_input(chunk.spec, limits=limits) as log:
         batches = log.batches()
         if batches is not None:
@@ -174,23 +153,25 @@ def read_chunk(chunk: Chunk, limits: Limits = DEFAULT_LIMITS
             yield [record for record, _ in items], keys, False
 
 
-def range_blocks(chunk: Chunk) -> Iterator[bytes]:
-    """The bytes of a byte range, about a MiB at a time, each block ending at a line end (or
-    at the range's end); a BOM at the start of the file left out. Its lines are numbered from 1
-    in the range."""
+def range_blocks(chunk: Chunk, limits: Limits = DEFAULT_LIMITS) -> Iterator[bytes]:
+    """The bytes of a byte range, a block (``Limits.block``) at a time, each ending at a line
+    end (``file_blocks``); a BOM at the start of the file left out. Its lines are numbered from 1
+    in the range. A line past ``Limits.record`` is not read: an empty line stands in its place,
+    and replay reports it as one process does (with the errors before it, in the same order)."""
     with open(chunk.spec, "rb") as f:
-        fd, pos = f.fileno(), chunk.start
+        pos = chunk.start
         while pos < chunk.end:
-            data = os.pread(fd, min(_BLOCK, chunk.end - pos), pos)
-            if not data:
+            try:
+                for data, end in file_blocks(f, limits.block, limits.record, pos, chunk.end):
+                    block = data if end == len(data) else data[:end]
+                    yield block[3:] if pos == 0 and block.startswith(BOM) else block
+                    pos += end
+            except LineTooLong as exc:
+                pos = line_end(f.fileno(), exc.offset, chunk.end)
+                yield b"\n"
+                continue
+            if pos < chunk.end:
                 raise InputError(f"{chunk.spec}: the file changed while it was read")
-            cut = data.rfind(b"\n") + 1 if pos + len(data) < chunk.end else len(data)
-            if not cut:  # a line longer than a block
-                cut = _line_end(fd, pos + len(data), chunk.end) - pos
-                data = os.pread(fd, cut, pos)
-            block = data if cut == len(data) else data[:cut]
-            yield block[3:] if pos == 0 and block.startswith(_BOM) else block
-            pos += cut
 
 
 def _line_of(record: Record) -> int:

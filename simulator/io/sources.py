@@ -46,34 +46,54 @@ def read_chunks(file: BinaryIO, block: int) -> Iterator[bytes]:
         offset += len(data)
 
 
-def file_blocks(file: BinaryIO, block: int, limit: int) -> Iterator[tuple[bytes, int]]:
-    """A regular file's bytes from its start as ``(data, end)``: ``data[:end]`` is a block of
-    about ``block`` bytes that ends at a line end (or at the end of the file), and the rest of
-    ``data`` is read again with the next block. Each block is read at its offset, so none is
-    pieced together or cut out of a copy; a line longer than ``limit`` raises ``LineTooLong``."""
-    fd, offset = file.fileno(), 0
-    while data := os.pread(fd, block, offset):
-        end = data.rfind(b"\n") + 1
+def file_blocks(file: BinaryIO, block: int, limit: int, start: int = 0,
+                stop: int | None = None) -> Iterator[tuple[bytes, int]]:
+    """Bytes ``start`` to ``stop`` (default: the end) of a regular file as ``(data, end)``:
+    ``data[:end]`` is a block of about ``block`` bytes that ends at a line end (or at the end),
+    and the rest of ``data`` is read again with the next block. Each block is read at its
+    offset, so none is pieced together or cut out of a copy. A line longer than ``limit``
+    raises ``LineTooLong`` (at its offset) before it is read. ``stop`` must be a line end."""
+    fd, offset = file.fileno(), start
+    while offset != stop and (data := os.pread(
+            fd, block if stop is None else min(block, stop - offset), offset)):
+        end = len(data) if offset + len(data) == stop else data.rfind(b"\n") + 1
         if not end:  # a line longer than a block, or the last line: read to its end
-            stop = offset + len(data)
-            while more := os.pread(fd, block, stop):
-                found = more.find(b"\n")
-                if found >= 0:
-                    stop += found + 1
-                    break
-                stop += len(more)
-                if stop - offset > limit:
-                    raise LineTooLong
-            if stop - offset - 1 > limit:
-                raise LineTooLong
-            data = os.pread(fd, stop - offset, offset) if stop - offset != len(data) else data
+            after = line_end(fd, offset + len(data), stop, offset + limit)
+            if after < 0 or after - offset - 1 > limit:
+                raise LineTooLong(offset)
+            data = os.pread(fd, after - offset, offset) if after - offset != len(data) else data
             end = len(data)
         yield data, end
         offset += end
 
 
+def line_end(fd: int, pos: int, stop: int | None = None, most: int | None = None) -> int:
+    """The offset just after the first line end at or after ``pos``, else ``stop`` (or the
+    end of the file); read 64 KiB at a time. -1 once the search passes ``most``."""
+    while pos != stop and (data := os.pread(fd, 1 << 16 if stop is None
+                                            else min(1 << 16, stop - pos), pos)):
+        found = data.find(b"\n")
+        if found >= 0:
+            return pos + found + 1
+        pos += len(data)
+        if most is not None and pos > most:
+            return -1
+    return pos
+
+
 class LineTooLong(Exception):
-    """A line longer than ``Limits.record``; the reader, which counts lines, says which."""
+    """A line longer than ``Limits.record``; the reader, which counts lines, says which.
+    ``offset``: where it starts, when read by offsets."""
+
+    def __init__(self, offset: int = -1) -> None:
+        super().__init__(offset)
+        self.offset = offset
+
+
+def too_long(name: str, line: int, limit: int) -> InputError:
+    """The error for a line past ``Limits.record`` (``--max-event-size``)."""
+    return InputError(f"{name}: line {line} is longer than {format_size(limit)} "
+                      "(--max-event-size): not an event log?")
 
 
 def check_text(block: bytes, lines_before: int, name: str, end: int | None = None) -> None:

@@ -52,7 +52,7 @@ def scan_chunk(chunk: Chunk, limits: Limits = DEFAULT_LIMITS) -> ChunkLinks:
     with collector_paused():
         if chunk.end >= 0:
             scan = LinkScan(numbered=False)
-            for block in range_blocks(chunk):
+            for block in range_blocks(chunk, limits):
                 scan.add_block(block)
             return scan.result()
         scan = LinkScan()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from simulator.io import Chunk, Limits, range_blocks
 from tests.hostile.conftest import cli, simlife, unchanged
 
 SMALL = "4K"  # far less than any log below
@@ -136,3 +137,23 @@ def test_a_gzip_bomb_of_one_endless_event_stops_at_the_event_size_limit(
     assert out.one_line() == (f"simlife: error: {path}: {what} is longer than 16 MiB "
                               "(--max-event-size): not an event log?")
     assert out.peak_kb is not None and out.peak_kb < 300 * 1024, out.peak_kb
+
+
+def test_the_first_pass_of_jobs_reads_no_line_past_the_event_size_limit(
+        tmp_path: Path, fleet: bytes) -> None:
+    """``--jobs``: the first pass reads a byte range in blocks and steps over a line past
+    ``--max-event-size`` unread (an empty line keeps its place, so the lines keep their
+    numbers); the partitions' replay then reports it as one process does."""
+    lines = fleet.splitlines(keepends=True)
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(b"".join(lines[:50]) + b'{"id": 1, "x": "' + b"a" * (8 << 20) + b'"}\n'
+                     + b"".join(lines[50:]))
+    limits = Limits(record=1 << 20, block=1 << 16)
+    blocks = list(range_blocks(Chunk(str(path), 0, 0, path.stat().st_size), limits))
+    assert max(map(len, blocks)) <= limits.block
+    read = b"".join(blocks).split(b"\n")
+    assert len(read) - 1 == len(lines) + 1 and read[50] == b""
+    alone = cli("validate", path, "--max-event-size", "1MiB").one_line()
+    assert alone == (f"simlife: error: {path}: line 51 is longer than 1 MiB "
+                     "(--max-event-size): not an event log?")
+    assert cli("validate", path, "--max-event-size", "1MiB", "--jobs", "2").one_line() == alone
