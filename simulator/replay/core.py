@@ -17,7 +17,12 @@ from typing import Any
 
 import orjson
 
-from lifecycle.codes import EVENT_TYPE_DESCRIPTIONS, SEVERITY_DESCRIPTIONS, SOURCE_DESCRIPTIONS
+from lifecycle.codes import (
+    EVENT_TYPE_DESCRIPTIONS,
+    SEVERITY_DESCRIPTIONS,
+    SOURCE_DESCRIPTIONS,
+    EventType,
+)
 from lifecycle.events import EnvelopeError, InstantCache, normalize
 from lifecycle.machines import SIM_REGISTRATION_EVENT
 from simulator.replay import texts as texts
@@ -56,6 +61,7 @@ DIGITS_TO_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
 # a duplicate delivered later than this is recognised by reading its first line.
 KEEP_HASHES = 1 << 16
 TIMESTAMP_SHAPE = b"0000-00-00T00:00:00.000Z"
+_MIGRATION = int(EventType.SIM_MIGRATION)
 
 
 def _digest(event: dict[str, Any]) -> int:
@@ -148,19 +154,20 @@ class Replay(LifecycleRules):
         self._minute = "-"  # "YYYY-MM-DDTHH:MM:" of the last real instant (events ascend)
         self._recall: Callable[[int], bytes | None] | None = None
         self._migrations = Migrations(self, self.orgs)
-        self._handlers: dict[int, Handler] = {
-            8: self._on_sim_status,
-            9: self._on_sim_status,
-            45: self._on_sim_status,
-            10: self._on_delete,
-            42: self._on_endpoint_status,
-            43: self._on_endpoint_status,
-            68: self._on_reset,
-            48: self._on_register,
-            50: self._on_release,
-            51: self._on_assign,
-            69: self._migrations.on_event,
-        }
+        t = EventType
+        self._handlers: dict[int, Handler] = {int(kind): handler for kind, handler in (
+            (t.SIM_ACTIVATION, self._on_sim_status),
+            (t.SIM_SUSPENSION, self._on_sim_status),
+            (t.SIM_FACTORY_TEST, self._on_sim_status),
+            (t.SIM_DELETION, self._on_delete),
+            (t.ENDPOINT_ENABLED, self._on_endpoint_status),
+            (t.ENDPOINT_DISABLED, self._on_endpoint_status),
+            (t.RESET_CONNECTIVITY, self._on_reset),
+            (t.SIM_REGISTRATION, self._on_register),
+            (t.SIM_RELEASED, self._on_release),
+            (t.SIM_ASSIGNED, self._on_assign),
+            (t.SIM_MIGRATION, self._migrations.on_event),
+        )}
 
     @property
     def counts_by_type(self) -> Counter[int]:
@@ -243,7 +250,8 @@ class Replay(LifecycleRules):
                 self.add("duplicate-delivery", eid, line,
                          f"event {eid} was delivered before with the same content: counted once")
                 return
-            if not (tid == 69 and self._migrations.completes_pair(eid, event, digest, line)):
+            if not (tid == _MIGRATION
+                    and self._migrations.completes_pair(eid, event, digest, line)):
                 self.add("duplicate-event-id", eid, line,
                          f"id {eid} was already used by a different event")
         try:
@@ -373,7 +381,7 @@ class Replay(LifecycleRules):
         """
         assert self._recall is not None
         first = self._ids.line_of(eid)
-        if tid == 69 and self._migrations.would_pair(eid, event, first):
+        if tid == _MIGRATION and self._migrations.would_pair(eid, event, first):
             return False
         value = digest if raw is None else _text_digest(raw)
         if value is None:

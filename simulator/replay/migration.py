@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Set
 from typing import Any, NamedTuple
 
-from lifecycle.codes import luhn_digit
+from lifecycle.codes import EventType, luhn_digit
 from lifecycle.rules import Finding
 from simulator.replay import texts as texts
 from simulator.replay.ids import EventIdTable
 from simulator.replay.state import EntityState
 
-_MIGRATION = 69
+_MIGRATION = int(EventType.SIM_MIGRATION)
 _DOUBLED = bytes.maketrans(b"0123456789", b"0246813579")  # 2d, less 9 when above 9
 
 

@@ -17,34 +17,37 @@ from typing import Any
 import click
 import orjson
 
+from lifecycle.codes import EventType
 from lifecycle.events import id_of
 from lifecycle.rules import RULES, Finding, Level
 from lifecycle.state import FleetState
 
 LOG_ENTITY = "log"  # where findings about no SIM or endpoint go (malformed lines, time order)
+_ENDPOINT_STATUS = (EventType.ENDPOINT_ENABLED, EventType.ENDPOINT_DISABLED)  # a tuple: any
+# value may be tested against it, hashable or not
 
 
 def entity_of(event: Any) -> str | None:
     """What an event is about, for grouping its findings: ``"SIM 12"``, ``"endpoint 7"``, ...
 
-    Endpoint status changes (42, 43) are about the endpoint; other events about their SIM if
-    they name one; migrations and registrations about themselves.
+    Endpoint status changes (enabled, disabled) are about the endpoint; other events about
+    their SIM if they name one; migrations and registrations about themselves.
     """
     if not isinstance(event, dict):
         return None
     kind = event.get("event_type")
     tid = kind.get("id") if isinstance(kind, dict) else kind
     sim, endpoint = id_of(event.get("sim")), id_of(event.get("endpoint"))
-    if tid in (42, 43) and endpoint is not None:
+    if tid in _ENDPOINT_STATUS and endpoint is not None:
         return f"endpoint {endpoint}"
     if sim is not None:
         return f"SIM {sim}"
     if endpoint is not None:
         return f"endpoint {endpoint}"
     detail = event.get("detail")
-    if tid == 69 and type(event.get("id")) is int:
+    if tid == EventType.SIM_MIGRATION and type(event.get("id")) is int:
         return f"migration {event['id']}"
-    if tid == 48 and isinstance(detail, dict):
+    if tid == EventType.SIM_REGISTRATION and isinstance(detail, dict):
         batch = id_of(detail.get("sim_batch"))
         if batch is not None:
             return f"SIM batch {batch}"

@@ -12,7 +12,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from typing import Any
 
-from lifecycle.codes import SimStatus
+from lifecycle.codes import EventType, SimStatus
 from lifecycle.machines import SIM
 from simulator.replay import texts as texts
 from simulator.replay.state import (
@@ -34,6 +34,7 @@ from simulator.replay.state import (
 )
 
 _SIM_UPPER: dict[int, str] = {int(s): s.upper for s in SimStatus}
+_ACTIVATION = int(EventType.SIM_ACTIVATION)
 _EP_DEST_LABEL = {key: texts.endpoint_states(mask) for key, mask in EP_DEST.items()}
 # Per (type, source): the exact status texts it may carry -> the bit of their `from` state.
 _STATUS_TEXTS: dict[tuple[int, int], dict[str, int]] = {
@@ -56,7 +57,7 @@ class LifecycleRules(EntityState):
         from_bit = 0
         if type(text) is str:
             from_bit = _STATUS_TEXTS[key].get(text, 0) or self._status_text(key, text, eid, line)
-        if tid == 8 and "detail" in event:
+        if tid == _ACTIVATION and "detail" in event:
             self._check_transition_detail(event["detail"], key, eid, line)
         if sid is None:
             return
