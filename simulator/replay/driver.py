@@ -218,8 +218,8 @@ class Run:
             strict=strict,
             source=source,
             order=order,
-            sims=_sorted_ids(replay.sim_views()),
-            endpoints=_sorted_ids(replay.endpoint_views()),
+            sims=sorted(replay.sim_views()),  # one list of the ids, not a list and a copy
+            endpoints=sorted(replay.endpoint_views()),
             # Another ReplayLike (a test's fake) may not offer one: the report then has none.
             state_of=replay.state_of() if hasattr(replay, "state_of") else None,
         )
@@ -321,10 +321,3 @@ def validate_path(
         if log.order_note is not None:
             extra.append(Finding("time-order", None, None, log.order_note, "log"))
         return run.finish(strict, log.name, str(log.order), extra)
-
-
-def _sorted_ids(ids: Iterable[int]) -> list[int]:
-    """Sorted in place: one list of the ids at the end of the log, not a list and its copy."""
-    out = list(ids)
-    out.sort()
-    return out
