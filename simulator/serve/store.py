@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lifecycle.codes import SEVERITY_DESCRIPTIONS, SOURCE_DESCRIPTIONS
+from lifecycle.codes import SEVERITY_DESCRIPTIONS, SOURCE_DESCRIPTIONS, EventType
 from lifecycle.events import EnvelopeError, canonical_timestamp, dumps, id_of
 
 
@@ -69,6 +69,7 @@ def _text(value: Any) -> str:
 
 
 _NAMED_ENDPOINT = re.compile(r"\bendpoint (\d+)$")
+_PAIRING = (EventType.SIM_RELEASED, EventType.SIM_ASSIGNED)
 
 
 def make_row(seq: int, event: dict[str, Any]) -> Row:
@@ -95,7 +96,7 @@ def make_row(seq: int, event: dict[str, Any]) -> Row:
                 iccids.append(moved["iccid"][:19])
     endpoint_id = id_of(endpoint)
     description = _text(event.get("description"))
-    if endpoint_id is None and event["event_type"]["id"] in (50, 51):
+    if endpoint_id is None and event["event_type"]["id"] in _PAIRING:
         named = _NAMED_ENDPOINT.search(description)  # an assignment at creation names it only
         endpoint_id = int(named.group(1)) if named else None
     return Row(
