@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from simulator.platform.fleet import generate, write_jsonl
@@ -97,6 +98,16 @@ def fleet(folder: Path, sims: int, seed: int) -> Path:
     return path
 
 
+def peaks(folder: Path, sizes: Sequence[int], seed: int, repeat: int
+          ) -> tuple[list[Path], list[list[int]], float]:
+    """Each fleet's path and the peak RSS (KiB) of ``repeat`` processes validating it, and the
+    growth in bytes per SIM between the first and last size (medians)."""
+    paths = [fleet(folder, n, seed) for n in sizes]
+    runs = [[int(_child(_PEAK, path)) for _ in range(repeat)] for path in paths]
+    first, last = statistics.median(runs[0]), statistics.median(runs[-1])
+    return paths, runs, (last - first) * 1024 / (sizes[-1] - sizes[0])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sims", type=int, nargs="+", default=[20_000, 80_000],
@@ -109,17 +120,13 @@ def main() -> None:
     if len(sizes) < 2:
         parser.error("--sims needs two sizes or more")
     with tempfile.TemporaryDirectory(prefix="simlife-bench-") as tmp:
-        paths = [fleet(Path(tmp), n, args.seed) for n in sizes]
-        peaks = []
+        paths, runs, growth = peaks(Path(tmp), sizes, args.seed, args.repeat)
         print(f"peak RSS of a process validating a fleet (median of {args.repeat}):")
-        for sims, path in zip(sizes, paths, strict=True):
-            runs = [int(_child(_PEAK, path)) for _ in range(args.repeat)]
-            peaks.append(statistics.median(runs))
+        for sims, path, kib in zip(sizes, paths, runs, strict=True):
             lines = sum(1 for _ in path.open("rb"))
-            print(f"  {sims:>9,} SIMs ({lines:,} events): {peaks[-1] / 1024:7.1f} MiB   "
-                  f"(runs: {', '.join(f'{r / 1024:.1f}' for r in runs)})")
+            print(f"  {sims:>9,} SIMs ({lines:,} events): {statistics.median(kib) / 1024:7.1f} "
+                  f"MiB   (runs: {', '.join(f'{r / 1024:.1f}' for r in kib)})")
         span = sizes[-1] - sizes[0]
-        growth = (peaks[-1] - peaks[0]) * 1024 / span
         print(f"  growth {sizes[0]:,} -> {sizes[-1]:,} SIMs: {growth:,.0f} bytes per SIM "
               "(with its devices and events)")
         if args.detail:

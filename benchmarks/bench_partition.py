@@ -20,23 +20,16 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench_memory import fleet, peaks  # this folder's: run as a script
+
 from simulator.partition import LocalProcesses, partitioned, validate_paths
-from simulator.platform.fleet import generate, write_jsonl
 from simulator.replay import Report, validate_path
 
-ROOT = Path(__file__).resolve().parent.parent
 EVENTS_PER_SIM = 8.64  # of a generated fleet (``simlife generate``), measured
-
-
-def fleet(path: Path, sims: int, seed: int = 1) -> None:
-    with path.open("wb") as out:
-        write_jsonl(generate(sims=sims, seed=seed), out)
 
 
 def _load() -> str:
@@ -85,27 +78,13 @@ def timings(paths: list[Path], parts: list[int], repeat: int) -> None:
     print(f"  medians of {repeat} runs; {_load()}")
 
 
-def _child_rss(path: Path) -> int:
-    """Peak RSS (KiB) of a fresh interpreter that validates ``path`` in one process."""
-    code = ("import sys; from simulator.replay import validate_path; validate_path(sys.argv[1]);"
-            "print([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])")
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
-                         text=True, check=True, cwd=ROOT)
-    return int(out.stdout.split()[-1])
-
-
 def memory(folder: Path, repeat: int) -> None:
     sizes = (20_000, 80_000)
-    paths = []
-    for sims in sizes:
-        path = folder / f"fleet-{sims}.jsonl"
-        fleet(path, sims)
-        paths.append(path)
-    rss = [statistics.median(_child_rss(p) for _ in range(repeat)) for p in paths]
-    growth = (rss[1] - rss[0]) * 1024 / (sizes[1] - sizes[0])
-    print(f"memory: peak RSS {rss[0] / 1024:,.1f} MiB ({sizes[0]:,} SIMs), "
-          f"{rss[1] / 1024:,.1f} MiB ({sizes[1]:,} SIMs): {growth:,.0f} bytes per SIM "
-          f"(with its devices and events; median of {repeat})")
+    _, runs, growth = peaks(folder, sizes, 1, repeat)
+    rss = [statistics.median(kib) / 1024 for kib in runs]
+    print(f"memory: peak RSS {rss[0]:,.1f} MiB ({sizes[0]:,} SIMs), {rss[1]:,.1f} MiB "
+          f"({sizes[1]:,} SIMs): {growth:,.0f} bytes per SIM (with its devices and events; "
+          f"median of {repeat})")
 
 
 def main() -> None:
@@ -121,8 +100,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="simlife-bench-") as tmp:
         paths = args.logs
         if not paths:
-            paths = [Path(tmp) / "fleet.jsonl"]
-            fleet(paths[0], round(args.events / EVENTS_PER_SIM))
+            paths = [fleet(Path(tmp), round(args.events / EVENTS_PER_SIM), 1)]
         timings(paths, args.parts, args.repeat)
         if args.memory:
             memory(Path(tmp), args.repeat)
